@@ -6,7 +6,8 @@
 // claims 60000x60000 pixels is refused without allocating for it.
 //
 // Thread-safety: all functions may be called from any thread concurrently.
-// InitMedia() must have been called once before (it is cheap to call again).
+// InitMedia() runs on first use; calling it early reports a broken libvips
+// installation before any work starts.
 #pragma once
 
 #include <cstdint>
@@ -29,13 +30,16 @@ struct DecodeLimits {
 struct ImageHeader {
   int width = 0;   // after EXIF orientation is applied
   int height = 0;  // after EXIF orientation is applied
-  std::string format;  // "jpeg", "png", "webp", "tiff", "heif"
+  std::string format;  // "jpeg", "png", "webp", "tiff", "heif" (HEIC and AVIF)
 };
 
 // Reads only the header of `path`.
-// Errors: kNotFound (no such file), kUnsupportedMedia (not an image of an
-// accepted format, including text files and truncated headers), kTooLarge
-// (over limits.max_pixels). Messages are one line and name the file.
+// Errors: kNotFound (no such file), kInvalidArgument (a directory or other
+// non-regular file), kPermissionDenied (unreadable), kUnsupportedMedia (not
+// an image of an accepted format, including text files and truncated
+// headers), kTooLarge (over limits.max_pixels). Messages are one line and name
+// the file. Pixel data is not read, so a file cut off after its header passes
+// here and is refused by DecodeImage.
 Result<ImageHeader> ReadImageHeader(const std::string& path, const DecodeLimits& limits);
 
 struct DecodeOptions {

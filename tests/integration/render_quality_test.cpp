@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "engine/camera_path.h"
