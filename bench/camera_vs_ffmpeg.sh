@@ -36,7 +36,7 @@ trap 'rm -rf "$work"' EXIT
 
 # Source size, to crop it to 16:9 for zoompan exactly as imagevideo's cover
 # fit does (centred, full width).
-read -r src_w src_h < <(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0:s=' ' "$photo")
+read -r src_w src_h < <(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0 "$photo" | tr ',' ' ')
 crop_h=$((src_w * 9 / 16 / 2 * 2))
 if ((crop_h > src_h)); then crop_w=$((src_h * 16 / 9 / 2 * 2)); crop_h=$src_h; else crop_w=$src_w; fi
 

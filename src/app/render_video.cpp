@@ -94,10 +94,6 @@ Result<RenderSummary> RenderVideoFile(const RenderRequest& request, const Progre
   engine::Point2 salient{0.5, 0.5};
   if (settings.camera == engine::CameraPreset::kKenBurns) salient = engine::SalientPoint(source);
   engine::RenderPlan plan = engine::BuildPlan(settings, source.width, source.height, salient);
-  engine::UseSingleThreadedKernels();  // frames are rendered in parallel instead
-  const engine::FrameRenderer renderer(source, plan);
-  source = engine::Image();  // the renderer holds its own copy
-
   media::EncoderOptions encoder_options;
   encoder_options.width = plan.frame.width;
   encoder_options.height = plan.frame.height;
@@ -108,18 +104,25 @@ Result<RenderSummary> RenderVideoFile(const RenderRequest& request, const Progre
   encoder_options.threads = threads;
   IV_ASSIGN_OR_RETURN(auto encoder, media::VideoEncoder::Open(temp.path(), encoder_options));
 
+  engine::UseSingleThreadedKernels();  // frames are rendered in parallel instead
+  const engine::FrameRenderer renderer(
+      source, plan, encoder->accepts_yuv() ? engine::PixelLayout::kYuv420 : engine::PixelLayout::kRgb);
+  source = engine::Image();  // the renderer holds its own copy
+
   const int passes = encoder->passes();
   const double total = static_cast<double>(passes) * encoder_options.frame_count;
   for (int pass = 0; pass < passes; ++pass) {
     IV_RETURN_IF_ERROR(encoder->BeginPass(pass));
-    IV_RETURN_IF_ERROR(RunFramePipeline(
-        renderer, threads,
-        [&](const engine::Image& frame, int index) {
-          Status s = encoder->WriteFrame(frame);
-          if (progress) progress((pass * encoder_options.frame_count + index + 1) / total);
-          return s;
-        },
-        cancel));
+    auto consume = [&](const auto& frame, int index) {
+      Status s = encoder->WriteFrame(frame);
+      if (progress) progress((pass * encoder_options.frame_count + index + 1) / total);
+      return s;
+    };
+    if (renderer.layout() == engine::PixelLayout::kYuv420) {
+      IV_RETURN_IF_ERROR(RunFramePipeline<engine::YuvFrame>(renderer, threads, consume, cancel));
+    } else {
+      IV_RETURN_IF_ERROR(RunFramePipeline<engine::Image>(renderer, threads, consume, cancel));
+    }
   }
   IV_RETURN_IF_ERROR(encoder->Finish());
   encoder.reset();  // closes the file before it is renamed

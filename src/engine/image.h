@@ -29,3 +29,27 @@ struct Image {
 };
 
 }  // namespace iv::engine
+
+namespace iv::engine {
+
+// A frame as video encoders take it: Y'CbCr 4:2:0, BT.709 coefficients,
+// limited range (Y 16..235, Cb/Cr 16..240), chroma sited "left" (on even
+// luma columns, between two luma rows), as H.264 and VP9 assume by default.
+// Rendering straight into this saves a colour conversion per frame.
+struct YuvFrame {
+  int width = 0;   // even
+  int height = 0;  // even
+  std::vector<std::uint8_t> y;  // width x height
+  std::vector<std::uint8_t> u;  // width/2 x height/2 (Cb)
+  std::vector<std::uint8_t> v;  // width/2 x height/2 (Cr)
+
+  YuvFrame() = default;
+  YuvFrame(int w, int h)
+      : width(w),
+        height(h),
+        y(static_cast<std::size_t>(w) * h),
+        u(static_cast<std::size_t>(w / 2) * (h / 2)),
+        v(static_cast<std::size_t>(w / 2) * (h / 2)) {}
+};
+
+}  // namespace iv::engine

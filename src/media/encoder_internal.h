@@ -98,8 +98,10 @@ class EncoderBase : public VideoEncoder {
   EncoderBase(const EncoderOptions& options, int passes) : options_(options), passes_(passes) {}
 
   int passes() const final { return passes_; }
+  bool accepts_yuv() const override { return false; }
   Status BeginPass(int pass) final;
   Status WriteFrame(const engine::Image& frame) final;
+  Status WriteFrame(const engine::YuvFrame& frame) final;
   Status Finish() final;
 
  protected:
@@ -107,6 +109,10 @@ class EncoderBase : public VideoEncoder {
   virtual Status OnBeginPass(int pass) = 0;
   // `frame` is RGB of the configured size; `index` counts from 0 in each pass.
   virtual Status OnFrame(const engine::Image& frame, int index) = 0;
+  // The same for a 4:2:0 frame; only called when accepts_yuv().
+  virtual Status OnFrame(const engine::YuvFrame& frame, int index) {
+    return Status::Internal("this encoder takes RGB frames");
+  }
   // Called once, after the last pass got all its frames.
   virtual Status OnFinish() = 0;
 
@@ -115,6 +121,9 @@ class EncoderBase : public VideoEncoder {
  private:
   Status CheckUsable() const;
   Status CheckPassComplete() const;
+  // Checks shared by both WriteFrame()s; `shape_ok` says the frame has the
+  // configured size and layout, `shape` describes it for the error.
+  Status CheckFrame(bool shape_ok, const std::string& shape) const;
   Status Track(Status status);
 
   const int passes_;

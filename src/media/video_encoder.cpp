@@ -13,6 +13,7 @@
 #include <utility>
 
 extern "C" {
+#include <libavutil/imgutils.h>
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/opt.h>
@@ -137,7 +138,7 @@ Status EncoderBase::BeginPass(int pass) {
   return Track(OnBeginPass(pass));
 }
 
-Status EncoderBase::WriteFrame(const engine::Image& frame) {
+Status EncoderBase::CheckFrame(bool shape_ok, const std::string& shape) const {
   IV_RETURN_IF_ERROR(CheckUsable());
   if (pass_ < 0) return Status::Internal("WriteFrame before BeginPass");
   if (frames_ >= options_.frame_count) {
@@ -146,12 +147,29 @@ Status EncoderBase::WriteFrame(const engine::Image& frame) {
   }
   // A wrong frame is the caller's mistake, not the encoder's: it is rejected
   // without touching the encoder, which stays usable.
-  if (frame.width != options_.width || frame.height != options_.height || frame.channels != 3 ||
-      frame.pixels.size() != frame.stride() * static_cast<size_t>(frame.height)) {
-    return Status::InvalidArgument("frame is " + std::to_string(frame.width) + "x" + std::to_string(frame.height) +
-                                   " with " + std::to_string(frame.channels) + " channels, expected " +
-                                   std::to_string(options_.width) + "x" + std::to_string(options_.height) + " RGB");
+  if (!shape_ok) {
+    return Status::InvalidArgument("frame is " + shape + ", expected " + std::to_string(options_.width) + "x" +
+                                   std::to_string(options_.height));
   }
+  return Status::Ok();
+}
+
+Status EncoderBase::WriteFrame(const engine::Image& frame) {
+  const bool shape_ok = frame.width == options_.width && frame.height == options_.height && frame.channels == 3 &&
+                        frame.pixels.size() == frame.stride() * static_cast<size_t>(frame.height);
+  IV_RETURN_IF_ERROR(CheckFrame(shape_ok, std::to_string(frame.width) + "x" + std::to_string(frame.height) + " with " +
+                                              std::to_string(frame.channels) + " channels"));
+  IV_RETURN_IF_ERROR(Track(OnFrame(frame, frames_)));
+  ++frames_;
+  return Status::Ok();
+}
+
+Status EncoderBase::WriteFrame(const engine::YuvFrame& frame) {
+  if (!accepts_yuv()) return Status::InvalidArgument("this format takes RGB frames");
+  const size_t luma = static_cast<size_t>(options_.width) * options_.height;
+  const bool shape_ok = frame.width == options_.width && frame.height == options_.height && frame.y.size() == luma &&
+                        frame.u.size() == luma / 4 && frame.v.size() == luma / 4;
+  IV_RETURN_IF_ERROR(CheckFrame(shape_ok, std::to_string(frame.width) + "x" + std::to_string(frame.height) + " YUV"));
   IV_RETURN_IF_ERROR(Track(OnFrame(frame, frames_)));
   ++frames_;
   return Status::Ok();
@@ -356,16 +374,36 @@ class YuvEncoder final : public internal::EncoderBase {
 
   Status OnBeginPass(int) override { return Status::Ok(); }
 
+  bool accepts_yuv() const override { return true; }
+
   Status OnFrame(const Image& frame, int index) override {
+    IV_RETURN_IF_ERROR(MakeWritable());
+    const uint8_t* src[] = {frame.pixels.data()};
+    const int src_stride[] = {static_cast<int>(frame.stride())};
+    int ret = sws_scale(sws_.get(), src, src_stride, 0, frame.height, yuv_->data, yuv_->linesize);
+    if (ret < 0) return AvInternal("RGB to YUV conversion failed", ret);
+    return Send(index);
+  }
+
+  Status OnFrame(const engine::YuvFrame& frame, int index) override {
+    IV_RETURN_IF_ERROR(MakeWritable());
+    const int w = frame.width, h = frame.height;
+    av_image_copy_plane(yuv_->data[0], yuv_->linesize[0], frame.y.data(), w, w, h);
+    av_image_copy_plane(yuv_->data[1], yuv_->linesize[1], frame.u.data(), w / 2, w / 2, h / 2);
+    av_image_copy_plane(yuv_->data[2], yuv_->linesize[2], frame.v.data(), w / 2, w / 2, h / 2);
+    return Send(index);
+  }
+
+  Status MakeWritable() {
     // The encoder may still hold a reference to the previous frame's buffer.
     int ret = av_frame_make_writable(yuv_.get());
     if (ret < 0) return AvInternal("cannot allocate a frame", ret);
-    const uint8_t* src[] = {frame.pixels.data()};
-    const int src_stride[] = {static_cast<int>(frame.stride())};
-    ret = sws_scale(sws_.get(), src, src_stride, 0, frame.height, yuv_->data, yuv_->linesize);
-    if (ret < 0) return AvInternal("RGB to YUV conversion failed", ret);
+    return Status::Ok();
+  }
+
+  Status Send(int index) {
     yuv_->pts = index;
-    ret = avcodec_send_frame(codec_.get(), yuv_.get());
+    int ret = avcodec_send_frame(codec_.get(), yuv_.get());
     if (ret < 0) return AvInternal("encoding failed", ret);
     return out_.WritePackets(codec_.get(), FixDuration);
   }

@@ -63,9 +63,17 @@ class VideoEncoder {
   virtual ~VideoEncoder() = default;
 
   virtual int passes() const = 0;
+  // Whether WriteFrame(YuvFrame) is accepted (mp4, webm): frames rendered
+  // straight into Y'CbCr skip a colour conversion each.
+  virtual bool accepts_yuv() const = 0;
   virtual Status BeginPass(int pass) = 0;
-  // `frame` is RGB (3 channels) of exactly width x height.
+  // `frame` is RGB (3 channels) of exactly width x height. A frame of the
+  // wrong shape is kInvalidArgument and leaves the encoder usable; any other
+  // failure makes every later call fail with kInternal.
   virtual Status WriteFrame(const engine::Image& frame) = 0;
+  // The same for a 4:2:0 frame in the layout YuvFrame documents.
+  // Precondition: accepts_yuv().
+  virtual Status WriteFrame(const engine::YuvFrame& frame) = 0;
   // Flushes the encoder and writes the trailer; the file is complete after.
   virtual Status Finish() = 0;
 };
