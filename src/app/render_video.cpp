@@ -1,6 +1,7 @@
 #include "app/render_video.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "engine/frame_renderer.h"
 #include "engine/render_plan.h"
 #include "engine/saliency.h"
+#include "engine/settings_names.h"
 #include "media/video_encoder.h"
 
 namespace iv::app {
@@ -94,6 +96,18 @@ Result<RenderSummary> RenderVideoFile(const RenderRequest& request, const Progre
   engine::Point2 salient{0.5, 0.5};
   if (settings.camera == engine::CameraPreset::kKenBurns) salient = engine::SalientPoint(source);
   engine::RenderPlan plan = engine::BuildPlan(settings, source.width, source.height, salient);
+  // mp4 and webm take Y'CbCr frames straight from the renderer; GIF's
+  // palette is built from RGB.
+  const auto layout = settings.format == engine::VideoFormat::kGif ? engine::PixelLayout::kRgb
+                                                                   : engine::PixelLayout::kYuv420;
+  engine::UseSingleThreadedKernels();  // frames are rendered in parallel instead
+  const engine::FrameRenderer renderer(source, plan, layout);
+  // The renderer holds its own copy. Give the decoded photo and the
+  // decoder's scratch memory back before the encoder allocates its
+  // lookahead (hundreds of MB for x264 at 1080p): that keeps peak memory low.
+  source = engine::Image();
+  malloc_trim(0);
+
   media::EncoderOptions encoder_options;
   encoder_options.width = plan.frame.width;
   encoder_options.height = plan.frame.height;
@@ -103,11 +117,9 @@ Result<RenderSummary> RenderVideoFile(const RenderRequest& request, const Progre
   encoder_options.quality = settings.quality;
   encoder_options.threads = threads;
   IV_ASSIGN_OR_RETURN(auto encoder, media::VideoEncoder::Open(temp.path(), encoder_options));
-
-  engine::UseSingleThreadedKernels();  // frames are rendered in parallel instead
-  const engine::FrameRenderer renderer(
-      source, plan, encoder->accepts_yuv() ? engine::PixelLayout::kYuv420 : engine::PixelLayout::kRgb);
-  source = engine::Image();  // the renderer holds its own copy
+  if (layout == engine::PixelLayout::kYuv420 && !encoder->accepts_yuv()) {
+    return Status::Internal("the encoder for " + std::string(engine::Name(settings.format)) + " takes no YUV frames");
+  }
 
   const int passes = encoder->passes();
   const double total = static_cast<double>(passes) * encoder_options.frame_count;
