@@ -3,6 +3,10 @@
 #   make test   install what is missing, build, run the whole test suite
 BUILD ?= build
 JOBS  ?= $(shell nproc)
+# ccache hits across checkouts in different folders (CI clones anew).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
+
 DEMO_INPUT  := assets/demo/rocket.jpg
 DEMO_OUTPUT := data/demo.mp4
 

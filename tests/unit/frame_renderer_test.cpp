@@ -159,5 +159,42 @@ TEST(FrameRenderer, RenderingIsDeterministicAcrossThreads) {
   EXPECT_NE(a[0].pixels, a[10].pixels);  // handheld moves
 }
 
+TEST(FrameRenderer, YuvFramesMatchRgbFramesConvertedWithBt709) {
+  // The same frame rendered both ways: RGB converted with the BT.709
+  // formula must agree with the Y'CbCr rendering (which converts the source
+  // once instead).
+  cv::Mat chart = test::DrawDotChart(1280, 720, 6, 4);
+  for (auto camera : {CameraPreset::kZoomIn, CameraPreset::kHandheld}) {
+    for (Fit fit : {Fit::kCover, Fit::kContain}) {
+      RenderSettings s = Settings(camera, 640, 360);
+      s.fit = fit;
+      s.size = SizeSpec{0, 360, 360};
+      RenderPlan plan = BuildPlan(s, 1280, 720, {0.5, 0.5});
+      FrameRenderer rgb_renderer(ToImage(chart), plan, PixelLayout::kRgb);
+      FrameRenderer yuv_renderer(ToImage(chart), plan, PixelLayout::kYuv420);
+      Image rgb;
+      YuvFrame yuv;
+      rgb_renderer.Render(20, &rgb);
+      yuv_renderer.Render(20, &yuv);
+      ASSERT_EQ(yuv.width, 360);
+      ASSERT_EQ(yuv.u.size(), 180u * 180u);
+      double y_err = 0, c_err = 0;
+      for (int y = 0; y < 360; ++y) {
+        for (int x = 0; x < 360; ++x) {
+          const uint8_t* p = rgb.row(y) + 3 * x;
+          double luma = 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2];
+          y_err += std::abs(16 + 219 * luma / 255 - yuv.y[y * 360 + x]);
+          if (x % 2 == 0 && y % 2 == 0) {
+            double cb = 128 + 224 * (p[2] - luma) / 1.8556 / 255;
+            c_err += std::abs(cb - yuv.u[(y / 2) * 180 + x / 2]);
+          }
+        }
+      }
+      EXPECT_LT(y_err / (360 * 360), 1.0) << "luma, camera " << static_cast<int>(camera);
+      EXPECT_LT(c_err / (180 * 180), 2.0) << "chroma, camera " << static_cast<int>(camera);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace iv::engine

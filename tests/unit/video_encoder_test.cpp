@@ -128,7 +128,9 @@ void ExpectStream(const std::string& path, const EncoderOptions& o, const std::s
   EXPECT_EQ(s["codec_name"], codec);
   EXPECT_EQ(s["width"], o.width);
   EXPECT_EQ(s["height"], o.height);
-  if (codec != "gif") EXPECT_EQ(s["pix_fmt"], "yuv420p");
+  if (codec != "gif") {
+    EXPECT_EQ(s["pix_fmt"], "yuv420p");
+  }
   EXPECT_NEAR(Duration(info), double(o.frame_count) / o.fps, 1.0 / o.fps);
   EXPECT_EQ(CountFrames(path), o.frame_count);
 }
@@ -339,7 +341,9 @@ TEST(VideoEncoderTest, WrongFrameSizeOrChannelsIsInvalidArgument) {
     EXPECT_EQ(encoder.WriteFrame(Image(320, 240, 4)).code(), StatusCode::kInvalidArgument);
     // A rejected frame does not spoil the encoder.
     for (int pass = 0; pass < encoder.passes(); ++pass) {
-      if (pass > 0) ASSERT_TRUE(encoder.BeginPass(pass).ok());
+      if (pass > 0) {
+        ASSERT_TRUE(encoder.BeginPass(pass).ok());
+      }
       for (int i = 0; i < 2; ++i) ASSERT_TRUE(encoder.WriteFrame(Gradient(320, 240, i)).ok());
     }
     EXPECT_TRUE(encoder.Finish().ok());
@@ -382,3 +386,73 @@ TEST(VideoEncoderTest, Mp4At1080p) {
 }
 
 }  // namespace
+
+namespace {
+
+// BT.709 limited-range Y'CbCr of an sRGB colour, as YuvFrame documents it.
+void Ycbcr709(double r, double g, double b, int* y, int* cb, int* cr) {
+  double yy = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  *y = static_cast<int>(std::lround(16 + 219 * yy / 255));
+  *cb = static_cast<int>(std::lround(128 + 224 * (b - yy) / 1.8556 / 255));
+  *cr = static_cast<int>(std::lround(128 + 224 * (r - yy) / 1.5748 / 255));
+}
+
+}  // namespace
+
+TEST(VideoEncoderTest, YuvFramesKeepTheirColours) {
+  // Frames rendered straight into Y'CbCr go to the encoder untouched; a
+  // player reading the BT.709 tags shows the intended colours.
+  TempDir dir;
+  for (VideoFormat format : {VideoFormat::kMp4, VideoFormat::kWebm}) {
+    EncoderOptions o;
+    o.width = 64;
+    o.height = 64;
+    o.fps = 24;
+    o.frame_count = 6;
+    o.format = format;
+    std::string path = dir.file(format == VideoFormat::kMp4 ? "c.mp4" : "c.webm");
+    auto opened = VideoEncoder::Open(path, o);
+    ASSERT_TRUE(opened.ok()) << opened.status().message();
+    VideoEncoder& encoder = **opened;
+    ASSERT_TRUE(encoder.accepts_yuv());
+    ASSERT_TRUE(encoder.BeginPass(0).ok());
+    // Left half pure red, right half pure blue.
+    iv::engine::YuvFrame frame(64, 64);
+    int ry, rcb, rcr, by, bcb, bcr;
+    Ycbcr709(255, 0, 0, &ry, &rcb, &rcr);
+    Ycbcr709(0, 0, 255, &by, &bcb, &bcr);
+    for (int y = 0; y < 64; ++y)
+      for (int x = 0; x < 64; ++x) frame.y[y * 64 + x] = static_cast<uint8_t>(x < 32 ? ry : by);
+    for (int y = 0; y < 32; ++y) {
+      for (int x = 0; x < 32; ++x) {
+        frame.u[y * 32 + x] = static_cast<uint8_t>(x < 16 ? rcb : bcb);
+        frame.v[y * 32 + x] = static_cast<uint8_t>(x < 16 ? rcr : bcr);
+      }
+    }
+    for (int i = 0; i < o.frame_count; ++i) ASSERT_TRUE(encoder.WriteFrame(frame).ok());
+    ASSERT_TRUE(encoder.Finish().ok());
+    auto frames = iv::test::DecodeFrames(path);
+    ASSERT_EQ(frames.size(), 6u);
+    cv::Vec3b red = frames[3].at<cv::Vec3b>(32, 8), blue = frames[3].at<cv::Vec3b>(32, 56);  // BGR
+    EXPECT_NEAR(red[2], 255, 6);
+    EXPECT_NEAR(red[1], 0, 6);
+    EXPECT_NEAR(red[0], 0, 6);
+    EXPECT_NEAR(blue[0], 255, 6);
+    EXPECT_NEAR(blue[1], 0, 6);
+    EXPECT_NEAR(blue[2], 0, 6);
+  }
+}
+
+TEST(VideoEncoderTest, GifTakesOnlyRgbFrames) {
+  TempDir dir;
+  EncoderOptions o;
+  o.width = 64;
+  o.height = 64;
+  o.frame_count = 2;
+  o.format = VideoFormat::kGif;
+  auto opened = VideoEncoder::Open(dir.file("a.gif"), o);
+  ASSERT_TRUE(opened.ok());
+  EXPECT_FALSE((*opened)->accepts_yuv());
+  ASSERT_TRUE((*opened)->BeginPass(0).ok());
+  EXPECT_EQ((*opened)->WriteFrame(iv::engine::YuvFrame(64, 64)).code(), StatusCode::kInvalidArgument);
+}
