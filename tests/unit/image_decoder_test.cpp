@@ -884,3 +884,4 @@ TEST_F(ImageDecoderTest, LargeJpegShrinksWithLittleMemory) {
 
 }  // namespace
 }  // namespace iv::media
+
