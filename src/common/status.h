@@ -17,8 +17,17 @@
 #include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace iv {
+
+// A problem with one input field, named as the API names it ("duration_s"),
+// so the HTTP layer can list it in a 422 problem and the CLI can map it to
+// its flag.
+struct FieldError {
+  std::string field;
+  std::string message;  // e.g. "must be between 1 and 20 (got 25)"
+};
 
 enum class StatusCode : int {
   kOk = 0,
@@ -54,16 +63,23 @@ class [[nodiscard]] Status {
   static Status RateLimited(std::string msg) { return {StatusCode::kRateLimited, std::move(msg)}; }
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
   static Status Canceled(std::string msg) { return {StatusCode::kCanceled, std::move(msg)}; }
+  // kInvalidArgument listing every problem with the input; the message joins
+  // them as "field: message; field: message". Precondition: !errors.empty().
+  static Status Validation(std::vector<FieldError> errors);
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
   // One human-readable line, without a trailing newline. Empty when ok().
   const std::string& message() const { return message_; }
+  // The per-field problems of a Validation status; empty otherwise.
+  const std::vector<FieldError>& field_errors() const { return field_errors_; }
 
   // Returns a copy whose message is "<context>: <message>"; OK stays OK.
   Status WithContext(const std::string& context) const {
     if (ok()) return *this;
-    return Status(code_, context + ": " + message_);
+    Status s(code_, context + ": " + message_);
+    s.field_errors_ = field_errors_;
+    return s;
   }
 
  private:
@@ -71,6 +87,7 @@ class [[nodiscard]] Status {
 
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  std::vector<FieldError> field_errors_;
 };
 
 // Either a T or a non-OK Status. Constructing from an OK Status is a

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "common/status.h"
+
 namespace iv::engine {
 
 enum class CameraPreset { kStatic, kZoomIn, kZoomOut, kPanLeft, kPanRight, kPanUp, kPanDown, kKenBurns, kHandheld };
@@ -55,12 +57,7 @@ struct RenderSettings {
   std::uint64_t seed = 0;
 };
 
-// A problem with one setting, named by its API field ("duration_s") so the
-// HTTP layer can report it as-is and the CLI can map it to its flag.
-struct FieldError {
-  std::string field;
-  std::string message;  // e.g. "must be between 1 and 20 (got 25)"
-};
+using iv::FieldError;
 
 // Limits, written once here and used by the CLI, the API and the docs.
 inline constexpr double kMinDurationS = 1.0;

@@ -50,3 +50,18 @@ TEST(Status, ExitCodes) {
 
 }  // namespace
 }  // namespace iv
+
+namespace iv {
+namespace {
+
+TEST(Status, ValidationListsEveryField) {
+  Status s = Status::Validation({{"email", "is not an email address"}, {"password", "must be 12 to 128 characters"}});
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  ASSERT_EQ(s.field_errors().size(), 2u);
+  EXPECT_EQ(s.field_errors()[1].field, "password");
+  EXPECT_EQ(s.message(), "email: is not an email address; password: must be 12 to 128 characters");
+  EXPECT_EQ(s.WithContext("register").field_errors().size(), 2u);
+}
+
+}  // namespace
+}  // namespace iv
