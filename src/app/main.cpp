@@ -6,6 +6,7 @@
 
 #include "app/command.h"
 #include "app/render_command.h"
+#include "app/serve_command.h"
 #include "media/image_decoder.h"
 
 int main(int argc, char** argv) {
@@ -15,6 +16,8 @@ int main(int argc, char** argv) {
 
   std::vector<std::unique_ptr<iv::app::Command>> commands;
   commands.push_back(iv::app::AddRenderCommand(app));
+  commands.push_back(iv::app::AddServeCommand(app));
+  commands.push_back(iv::app::AddMigrateCommand(app));
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,14 @@
+// `imagevideo serve` (the web service) and `imagevideo migrate` (apply
+// schema migrations and exit).
+#pragma once
+
+#include <memory>
+
+#include "app/command.h"
+
+namespace iv::app {
+
+std::unique_ptr<Command> AddServeCommand(CLI::App& app);
+std::unique_ptr<Command> AddMigrateCommand(CLI::App& app);
+
+}  // namespace iv::app

@@ -1,0 +1,49 @@
+// The JSON API (API.md): routes per resource and the middleware they rely
+// on. Handlers only parse, call one domain service and map the result;
+// authentication and CSRF live in the middleware.
+//
+// Route tags read by the middleware:
+//   "public"   no authentication
+//   "no-csrf"  a cookie-authenticated write without the CSRF header is fine
+//              (only sign-in and sign-up, which have no session yet)
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "domain/account_service.h"
+#include "domain/image_service.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "http/router.h"
+#include "http/server.h"
+
+namespace iv::http {
+
+inline constexpr char kSessionCookie[] = "__Host-session";
+
+struct ApiOptions {
+  // Largest upload, as configured; the route's body limit adds room for the
+  // multipart framing.
+  std::uint64_t upload_max_bytes = 25 * 1024 * 1024;
+};
+
+// The authenticated caller, set by AuthMiddleware; present in every handler
+// of a non-public route.
+const domain::Authenticated& Caller(const Request& req);
+
+// Authenticates requests to non-public routes from the session cookie
+// (401 without one) and checks the X-CSRF-Token header on cookie-
+// authenticated writes (403 when it is missing or wrong).
+Middleware AuthMiddleware(domain::AccountService& accounts);
+
+// GET /healthz (the process answers) and GET /readyz (`ready` says whether
+// its dependencies answer too).
+void AddHealthRoutes(Router& router, std::function<Status()> ready);
+void AddAccountRoutes(Router& router, domain::AccountService& accounts);
+void AddImageRoutes(Router& router, domain::ImageService& images, const ApiOptions& options);
+
+// JSON shapes shared by several routes.
+nlohmann::json UserJson(const domain::UserView& user);
+
+}  // namespace iv::http

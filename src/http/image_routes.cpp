@@ -1,0 +1,117 @@
+// /api/v1/images*: upload, list, fetch, download, delete.
+#include "http/api.h"
+#include "http/problem.h"
+#include "http/range.h"
+#include "infra/clock.h"
+
+namespace iv::http {
+
+namespace {
+
+Response Fail(const Status& s) {
+  if (!s.field_errors().empty()) return ValidationProblem(s.field_errors());
+  return ProblemFor(s);
+}
+
+nlohmann::json ImageJson(const domain::ImageRecord& i) {
+  return {{"id", i.id},
+          {"width", i.width},
+          {"height", i.height},
+          {"format", i.format},
+          {"bytes", i.original_bytes},
+          {"created_at", infra::ToRfc3339(infra::FromUnixMillis(i.created_at))},
+          {"file_url", "/api/v1/images/" + i.id + "/file"}};
+}
+
+// `limit` from the query: 1..100, default 20.
+Result<int> LimitParam(const Request& req) {
+  auto v = req.Query("limit");
+  if (!v) return 20;
+  try {
+    size_t used = 0;
+    int n = std::stoi(*v, &used);
+    if (used == v->size() && n >= 1 && n <= 100) return n;
+  } catch (...) {
+  }
+  return Status::Validation({{"limit", "must be a whole number from 1 to 100"}});
+}
+
+// Streams `length` bytes from `offset` of a blob reader, 64 KiB at a time.
+BodyReader ReadRange(std::shared_ptr<infra::BlobReader> reader, std::uint64_t length) {
+  auto left = std::make_shared<std::uint64_t>(length);
+  return [reader, left]() -> Result<std::string> {
+    if (*left == 0) return std::string();
+    std::string chunk(static_cast<size_t>(std::min<std::uint64_t>(*left, 64 * 1024)), '\0');
+    IV_ASSIGN_OR_RETURN(size_t n, reader->Read(chunk.data(), chunk.size()));
+    if (n == 0) return Status::Internal("blob ended early");
+    chunk.resize(n);
+    *left -= n;
+    return chunk;
+  };
+}
+
+}  // namespace
+
+void AddImageRoutes(Router& router, domain::ImageService& images, const ApiOptions& options) {
+  RouteOptions upload;
+  upload.body_mode = BodyMode::kMultipart;
+  // Room for the multipart framing around the largest accepted file.
+  upload.max_body_bytes = options.upload_max_bytes + 64 * 1024;
+  router.Post(
+      "/api/v1/images",
+      [&images](Request& req) {
+        const UploadedFile* file = req.File("file");
+        if (!file) return Fail(Status::Validation({{"file", "send the photo as a form part named \"file\""}}));
+        auto image = images.Upload(Caller(req).user_id, file->path().string());
+        if (!image.ok()) return Fail(image.status());
+        Response r = Response::Json(201, ImageJson(*image));
+        r.headers.Set("Location", "/api/v1/images/" + image->id);
+        return r;
+      },
+      upload);
+
+  router.Get("/api/v1/images", [&images](Request& req) {
+    auto limit = LimitParam(req);
+    if (!limit.ok()) return Fail(limit.status());
+    auto page = images.List(Caller(req).user_id, *limit, req.Query("cursor").value_or(""));
+    if (!page.ok()) return Fail(page.status());
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& i : page->items) items.push_back(ImageJson(i));
+    return Response::Json(200, {{"items", items},
+                                {"next_cursor", page->next_cursor ? nlohmann::json(*page->next_cursor) : nullptr}});
+  });
+
+  router.Get("/api/v1/images/{id}", [&images](Request& req) {
+    auto image = images.Get(Caller(req).user_id, req.PathParam("id"));
+    if (!image.ok()) return Fail(image.status());
+    return Response::Json(200, ImageJson(*image));
+  });
+
+  router.Get("/api/v1/images/{id}/file", [&images](Request& req) {
+    const std::string user_id = Caller(req).user_id, id = req.PathParam("id");
+    auto probe = images.OpenWorkingCopy(user_id, id);
+    if (!probe.ok()) return Fail(probe.status());
+    RangeSource source;
+    source.size = (*probe)->size();
+    source.content_type = "image/jpeg";
+    source.etag = "\"" + id + "\"";  // an image never changes once uploaded
+    source.open = [&images, user_id, id](std::uint64_t offset, std::uint64_t length) -> Result<BodyReader> {
+      IV_ASSIGN_OR_RETURN(auto reader, images.OpenWorkingCopy(user_id, id));
+      std::shared_ptr<infra::BlobReader> shared(std::move(reader));
+      IV_RETURN_IF_ERROR(infra::SkipForward(*shared, offset));
+      return ReadRange(shared, length);
+    };
+    Response r = ServeWithRanges(req, source);
+    r.headers.Set("Content-Disposition", "inline; filename=\"" + id + ".jpg\"");
+    r.headers.Set("Cache-Control", "private, max-age=31536000, immutable");
+    return r;
+  });
+
+  router.Add("DELETE", "/api/v1/images/{id}", [&images](Request& req) {
+    Status s = images.Delete(Caller(req).user_id, req.PathParam("id"));
+    if (!s.ok()) return Fail(s);
+    return Response::NoContent();
+  });
+}
+
+}  // namespace iv::http
