@@ -1,5 +1,6 @@
 # The two commands of the quick start:
-#   make run    install what is missing, build, render the demo video
+#   make run    install what is missing, build, render the demo video, then
+#               start the service on http://127.0.0.1:8080 (data in ./data)
 #   make test   install what is missing, build, run the whole test suite
 BUILD ?= build
 JOBS  ?= $(shell nproc)
@@ -30,6 +31,7 @@ run: build
 	@mkdir -p data
 	$(BUILD)/imagevideo render $(DEMO_INPUT) -o $(DEMO_OUTPUT) --camera ken-burns --size 720p --duration 6
 	@echo "Demo video written to $(abspath $(DEMO_OUTPUT))"
+	$(BUILD)/imagevideo serve
 
 bench: build
 	@scripts/install-deps --bench
