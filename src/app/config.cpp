@@ -127,6 +127,15 @@ Status Check(const Config& c) {
   }
   if (c.upload_max_bytes < 1024) return Status::InvalidArgument("limits.upload_max_bytes is too small");
   if (!(c.upload_max_megapixels > 0)) return Status::InvalidArgument("limits.upload_max_megapixels must be positive");
+  if (c.worker_count < 0 || c.worker_count > 64) return Status::InvalidArgument("workers.count must be 0 to 64");
+  if (c.render_threads < 0 || c.render_threads > 256) {
+    return Status::InvalidArgument("workers.render_threads must be 0 to 256");
+  }
+  if (c.lease_ms < 2000) return Status::InvalidArgument("workers.lease_ms must be at least 2000");
+  if (c.retry_backoff_ms < 0) return Status::InvalidArgument("workers.retry_backoff_ms must not be negative");
+  if (c.max_active_videos_per_user < 1) {
+    return Status::InvalidArgument("workers.max_active_videos_per_user must be at least 1");
+  }
   if (c.data_dir.empty()) return Status::InvalidArgument("storage.data_dir must not be empty");
   return Status::Ok();
 }
@@ -150,6 +159,11 @@ Result<Config> LoadConfig(const std::string& path) {
       Setting("limits", "upload_max_megapixels", &c.upload_max_megapixels),
       Setting("accounts", "policy_version", &c.policy_version),
       Setting("mail", "from", &c.mail_from),
+      Setting("workers", "count", &c.worker_count),
+      Setting("workers", "render_threads", &c.render_threads),
+      Setting("workers", "max_active_videos_per_user", &c.max_active_videos_per_user),
+      Setting("workers", "lease_ms", &c.lease_ms),
+      Setting("workers", "retry_backoff_ms", &c.retry_backoff_ms),
   };
 
   if (!path.empty()) {

@@ -37,6 +37,16 @@ struct Config {
   // [accounts]
   std::string policy_version = "2026-11-29";
 
+  // [workers]
+  int worker_count = 1;     // in-process render workers; 0 = none
+  int render_threads = 0;   // threads per render; 0 = one per core
+  int max_active_videos_per_user = 3;
+  // A render job's lease: renewed about every second while it runs; a job
+  // whose worker died is retried once it expires, after a backoff that grows
+  // with each attempt.
+  std::int64_t lease_ms = 30'000;
+  std::int64_t retry_backoff_ms = 10'000;
+
   // [mail]
   std::string mail_from = "imagevideo <no-reply@localhost>";
 };

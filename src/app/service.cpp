@@ -1,5 +1,7 @@
 #include "app/service.h"
 
+#include "app/render_worker.h"
+
 #include <sys/stat.h>
 
 #include <atomic>
@@ -14,6 +16,7 @@
 #include "domain/image_service.h"
 #include "domain/mail_delivery.h"
 #include "domain/user_keys.h"
+#include "domain/video_service.h"
 #include "http/api.h"
 #include "http/server.h"
 #include "infra/blob_store.h"
@@ -23,6 +26,7 @@
 #include "infra/schema.h"
 #include "infra/sql_account_store.h"
 #include "infra/sql_image_store.h"
+#include "infra/sql_video_store.h"
 
 namespace iv::app {
 
@@ -40,6 +44,9 @@ struct Service::Parts {
   std::unique_ptr<domain::UserKeys> user_keys;
   std::unique_ptr<domain::AccountService> accounts;
   std::unique_ptr<domain::ImageService> images;
+  std::unique_ptr<infra::SqlVideoStore> video_store;
+  std::unique_ptr<domain::VideoService> videos;
+  std::unique_ptr<RenderWorkers> workers;
   std::unique_ptr<infra::FileMailTransport> mail;
   std::unique_ptr<http::Router> router;
   std::unique_ptr<http::Server> server;
@@ -107,6 +114,16 @@ Result<std::unique_ptr<Service>> Service::Create(const Config& config) {
   limits.max_bytes = config.upload_max_bytes;
   limits.max_pixels = static_cast<std::int64_t>(config.upload_max_megapixels * 1e6);
   p->images = std::make_unique<domain::ImageService>(*p->image_store, *p->user_keys, *p->blobs, p->clock, limits);
+  p->video_store = std::make_unique<infra::SqlVideoStore>(*p->db);
+  p->videos = std::make_unique<domain::VideoService>(*p->video_store, *p->images, *p->user_keys, *p->blobs,
+                                                     p->clock, config.max_active_videos_per_user);
+  WorkerOptions worker_options;
+  worker_options.count = config.worker_count;
+  worker_options.render_threads = config.render_threads;
+  worker_options.temp_dir = (fs::path(config.data_dir) / "tmp").string();
+  worker_options.lease_ms = config.lease_ms;
+  worker_options.retry_backoff_ms = config.retry_backoff_ms;
+  p->workers = std::make_unique<RenderWorkers>(*p->video_store, *p->user_keys, *p->blobs, p->clock, worker_options);
   p->mail = std::make_unique<infra::FileMailTransport>((fs::path(config.data_dir) / "mail").string());
 
   p->router = std::make_unique<http::Router>();
@@ -119,6 +136,7 @@ Result<std::unique_ptr<Service>> Service::Create(const Config& config) {
   http::ApiOptions api;
   api.upload_max_bytes = static_cast<std::uint64_t>(config.upload_max_bytes);
   http::AddImageRoutes(*p->router, *p->images, api);
+  http::AddVideoRoutes(*p->router, *p->videos);
 
   http::ServerOptions server_options;
   server_options.host = config.listen_host;
@@ -126,8 +144,14 @@ Result<std::unique_ptr<Service>> Service::Create(const Config& config) {
   server_options.io_threads = static_cast<size_t>(config.io_threads);
   server_options.worker_threads = static_cast<size_t>(config.handler_threads);
   server_options.behind_tls = config.behind_tls;
+  // Uploads and renders in progress keep their files here; whatever a
+  // crashed process left behind belongs to no request any more.
   const std::string tmp_dir = (fs::path(config.data_dir) / "tmp").string();
   IV_RETURN_IF_ERROR(MakePrivateDir(tmp_dir));
+  for (const auto& e : fs::directory_iterator(tmp_dir)) {
+    std::error_code ec;
+    fs::remove_all(e.path(), ec);
+  }
   server_options.temp_dir = tmp_dir;
   p->server = std::make_unique<http::Server>(server_options, *p->router,
                                              std::vector<http::Middleware>{http::AuthMiddleware(*p->accounts)});
@@ -140,6 +164,7 @@ Service::~Service() { Stop(); }
 
 Status Service::Start() {
   IV_RETURN_IF_ERROR(parts_->server->Start());
+  parts_->workers->Start();
   Parts* p = parts_.get();
   p->mailer = std::thread([p] {
     std::unique_lock lock(p->mu);
@@ -158,6 +183,7 @@ int Service::port() const { return parts_->server->port(); }
 void Service::Stop() {
   if (!parts_) return;
   parts_->server->Stop();
+  parts_->workers->Stop();  // renders in progress go back to the queue
   {
     std::lock_guard lock(parts_->mu);
     parts_->stopping = true;

@@ -17,11 +17,6 @@ std::string SessionCookie(const std::string& token, int max_age_s) {
 
 std::string Rfc3339(std::int64_t unix_ms) { return infra::ToRfc3339(infra::FromUnixMillis(unix_ms)); }
 
-Response Fail(const Status& s) {
-  if (!s.field_errors().empty()) return ValidationProblem(s.field_errors());
-  return ProblemFor(s);
-}
-
 RouteOptions Tags(std::vector<std::string> tags) {
   RouteOptions o;
   o.tags = std::move(tags);
@@ -43,7 +38,7 @@ void AddAccountRoutes(Router& router, domain::AccountService& accounts) {
       "/api/v1/auth/register",
       [&accounts](Request& req) {
         auto body = ParseJsonObject(req, {"name", "email", "password", "age_confirmed", "policy_version"});
-        if (!body.ok()) return Fail(body.status());
+        if (!body.ok()) return ProblemFor(body.status());
         std::vector<FieldError> errors;
         domain::RegisterRequest r;
         r.name = StringField(*body, "name", &errors).value_or("");
@@ -51,9 +46,9 @@ void AddAccountRoutes(Router& router, domain::AccountService& accounts) {
         r.password = StringField(*body, "password", &errors).value_or("");
         r.age_confirmed = BoolField(*body, "age_confirmed", &errors).value_or(false);
         r.policy_version = StringField(*body, "policy_version", &errors).value_or("");
-        if (!errors.empty()) return Fail(Status::Validation(std::move(errors)));
+        if (!errors.empty()) return ProblemFor(Status::Validation(std::move(errors)));
         auto user = accounts.Register(r);
-        if (!user.ok()) return Fail(user.status());
+        if (!user.ok()) return ProblemFor(user.status());
         return Response::Json(201, {{"user", UserJson(*user)}});
       },
       Tags({"public", "no-csrf"}));
@@ -62,13 +57,13 @@ void AddAccountRoutes(Router& router, domain::AccountService& accounts) {
       "/api/v1/auth/verify",
       [&accounts](Request& req) {
         auto body = ParseJsonObject(req, {"token"});
-        if (!body.ok()) return Fail(body.status());
+        if (!body.ok()) return ProblemFor(body.status());
         std::vector<FieldError> errors;
         auto token = StringField(*body, "token", &errors);
         if (!token) errors.push_back({"token", "is required"});
-        if (!errors.empty()) return Fail(Status::Validation(std::move(errors)));
+        if (!errors.empty()) return ProblemFor(Status::Validation(std::move(errors)));
         Status s = accounts.VerifyEmail(*token);
-        if (!s.ok()) return Fail(s);
+        if (!s.ok()) return ProblemFor(s);
         return Response::NoContent();
       },
       Tags({"public", "no-csrf"}));
@@ -77,13 +72,13 @@ void AddAccountRoutes(Router& router, domain::AccountService& accounts) {
       "/api/v1/auth/login",
       [&accounts](Request& req) {
         auto body = ParseJsonObject(req, {"email", "password"});
-        if (!body.ok()) return Fail(body.status());
+        if (!body.ok()) return ProblemFor(body.status());
         std::vector<FieldError> errors;
         std::string email = StringField(*body, "email", &errors).value_or("");
         std::string password = StringField(*body, "password", &errors).value_or("");
-        if (!errors.empty()) return Fail(Status::Validation(std::move(errors)));
+        if (!errors.empty()) return ProblemFor(Status::Validation(std::move(errors)));
         auto session = accounts.Login(email, password, req.remote_ip, req.headers.GetOr("User-Agent", ""));
-        if (!session.ok()) return Fail(session.status());
+        if (!session.ok()) return ProblemFor(session.status());
         Response r = Response::Json(200, {{"user", UserJson(session->user)}, {"csrf_token", session->csrf_token}});
         r.headers.Add("Set-Cookie", SessionCookie(session->token, 30 * 24 * 3600));
         return r;
@@ -92,7 +87,7 @@ void AddAccountRoutes(Router& router, domain::AccountService& accounts) {
 
   router.Post("/api/v1/auth/logout", [&accounts](Request& req) {
     Status s = accounts.Logout(Caller(req).session_id);
-    if (!s.ok()) return Fail(s);
+    if (!s.ok()) return ProblemFor(s);
     Response r = Response::NoContent();
     r.headers.Add("Set-Cookie", SessionCookie("", 0));
     return r;
@@ -101,14 +96,14 @@ void AddAccountRoutes(Router& router, domain::AccountService& accounts) {
   router.Get("/api/v1/me", [&accounts](Request& req) {
     const auto& caller = Caller(req);
     auto user = accounts.GetUser(caller.user_id);
-    if (!user.ok()) return Fail(user.status());
+    if (!user.ok()) return ProblemFor(user.status());
     return Response::Json(200, {{"user", UserJson(*user)}, {"csrf_token", caller.csrf_token}});
   });
 
   router.Get("/api/v1/me/sessions", [&accounts](Request& req) {
     const auto& caller = Caller(req);
     auto sessions = accounts.ListSessions(caller.user_id, caller.session_id);
-    if (!sessions.ok()) return Fail(sessions.status());
+    if (!sessions.ok()) return ProblemFor(sessions.status());
     nlohmann::json items = nlohmann::json::array();
     for (const auto& s : *sessions) {
       items.push_back({{"id", s.id},
@@ -122,7 +117,7 @@ void AddAccountRoutes(Router& router, domain::AccountService& accounts) {
 
   router.Add("DELETE", "/api/v1/me/sessions/{id}", [&accounts](Request& req) {
     Status s = accounts.RevokeSession(Caller(req).user_id, req.PathParam("id"));
-    if (!s.ok()) return Fail(s);
+    if (!s.ok()) return ProblemFor(s);
     return Response::NoContent();
   });
 }

@@ -13,6 +13,7 @@
 
 #include "domain/account_service.h"
 #include "domain/image_service.h"
+#include "domain/video_service.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/router.h"
@@ -42,6 +43,11 @@ Middleware AuthMiddleware(domain::AccountService& accounts);
 void AddHealthRoutes(Router& router, std::function<Status()> ready);
 void AddAccountRoutes(Router& router, domain::AccountService& accounts);
 void AddImageRoutes(Router& router, domain::ImageService& images, const ApiOptions& options);
+void AddVideoRoutes(Router& router, domain::VideoService& videos);
+
+// Streams `length` bytes of a (decrypting) blob reader, 64 KiB at a time;
+// the reader is positioned at the first byte to send.
+BodyReader ReadBlobRange(std::shared_ptr<infra::BlobReader> reader, std::uint64_t length);
 
 // JSON shapes shared by several routes.
 nlohmann::json UserJson(const domain::UserView& user);

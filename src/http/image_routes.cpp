@@ -8,11 +8,6 @@ namespace iv::http {
 
 namespace {
 
-Response Fail(const Status& s) {
-  if (!s.field_errors().empty()) return ValidationProblem(s.field_errors());
-  return ProblemFor(s);
-}
-
 nlohmann::json ImageJson(const domain::ImageRecord& i) {
   return {{"id", i.id},
           {"width", i.width},
@@ -36,8 +31,9 @@ Result<int> LimitParam(const Request& req) {
   return Status::Validation({{"limit", "must be a whole number from 1 to 100"}});
 }
 
-// Streams `length` bytes from `offset` of a blob reader, 64 KiB at a time.
-BodyReader ReadRange(std::shared_ptr<infra::BlobReader> reader, std::uint64_t length) {
+}  // namespace
+
+BodyReader ReadBlobRange(std::shared_ptr<infra::BlobReader> reader, std::uint64_t length) {
   auto left = std::make_shared<std::uint64_t>(length);
   return [reader, left]() -> Result<std::string> {
     if (*left == 0) return std::string();
@@ -50,8 +46,6 @@ BodyReader ReadRange(std::shared_ptr<infra::BlobReader> reader, std::uint64_t le
   };
 }
 
-}  // namespace
-
 void AddImageRoutes(Router& router, domain::ImageService& images, const ApiOptions& options) {
   RouteOptions upload;
   upload.body_mode = BodyMode::kMultipart;
@@ -61,9 +55,9 @@ void AddImageRoutes(Router& router, domain::ImageService& images, const ApiOptio
       "/api/v1/images",
       [&images](Request& req) {
         const UploadedFile* file = req.File("file");
-        if (!file) return Fail(Status::Validation({{"file", "send the photo as a form part named \"file\""}}));
+        if (!file) return ProblemFor(Status::Validation({{"file", "send the photo as a form part named \"file\""}}));
         auto image = images.Upload(Caller(req).user_id, file->path().string());
-        if (!image.ok()) return Fail(image.status());
+        if (!image.ok()) return ProblemFor(image.status());
         Response r = Response::Json(201, ImageJson(*image));
         r.headers.Set("Location", "/api/v1/images/" + image->id);
         return r;
@@ -72,9 +66,9 @@ void AddImageRoutes(Router& router, domain::ImageService& images, const ApiOptio
 
   router.Get("/api/v1/images", [&images](Request& req) {
     auto limit = LimitParam(req);
-    if (!limit.ok()) return Fail(limit.status());
+    if (!limit.ok()) return ProblemFor(limit.status());
     auto page = images.List(Caller(req).user_id, *limit, req.Query("cursor").value_or(""));
-    if (!page.ok()) return Fail(page.status());
+    if (!page.ok()) return ProblemFor(page.status());
     nlohmann::json items = nlohmann::json::array();
     for (const auto& i : page->items) items.push_back(ImageJson(i));
     return Response::Json(200, {{"items", items},
@@ -83,14 +77,14 @@ void AddImageRoutes(Router& router, domain::ImageService& images, const ApiOptio
 
   router.Get("/api/v1/images/{id}", [&images](Request& req) {
     auto image = images.Get(Caller(req).user_id, req.PathParam("id"));
-    if (!image.ok()) return Fail(image.status());
+    if (!image.ok()) return ProblemFor(image.status());
     return Response::Json(200, ImageJson(*image));
   });
 
   router.Get("/api/v1/images/{id}/file", [&images](Request& req) {
     const std::string user_id = Caller(req).user_id, id = req.PathParam("id");
     auto probe = images.OpenWorkingCopy(user_id, id);
-    if (!probe.ok()) return Fail(probe.status());
+    if (!probe.ok()) return ProblemFor(probe.status());
     RangeSource source;
     source.size = (*probe)->size();
     source.content_type = "image/jpeg";
@@ -99,7 +93,7 @@ void AddImageRoutes(Router& router, domain::ImageService& images, const ApiOptio
       IV_ASSIGN_OR_RETURN(auto reader, images.OpenWorkingCopy(user_id, id));
       std::shared_ptr<infra::BlobReader> shared(std::move(reader));
       IV_RETURN_IF_ERROR(infra::SkipForward(*shared, offset));
-      return ReadRange(shared, length);
+      return ReadBlobRange(shared, length);
     };
     Response r = ServeWithRanges(req, source);
     r.headers.Set("Content-Disposition", "inline; filename=\"" + id + ".jpg\"");
@@ -109,7 +103,7 @@ void AddImageRoutes(Router& router, domain::ImageService& images, const ApiOptio
 
   router.Add("DELETE", "/api/v1/images/{id}", [&images](Request& req) {
     Status s = images.Delete(Caller(req).user_id, req.PathParam("id"));
-    if (!s.ok()) return Fail(s);
+    if (!s.ok()) return ProblemFor(s);
     return Response::NoContent();
   });
 }

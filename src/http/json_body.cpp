@@ -4,7 +4,7 @@
 
 namespace iv::http {
 
-Result<nlohmann::json> ParseJsonObject(const Request& req, std::initializer_list<std::string_view> allowed) {
+Result<nlohmann::json> ParseJsonObject(const Request& req, const std::vector<std::string_view>& allowed) {
   nlohmann::json body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) return Status::InvalidArgument("the request body is not valid JSON");
   if (!body.is_object()) return Status::InvalidArgument("the request body must be a JSON object");

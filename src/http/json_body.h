@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -18,7 +19,10 @@ namespace iv::http {
 // The body as a JSON object whose keys are all in `allowed`.
 // Errors: kInvalidArgument (not JSON, not an object) or a Validation status
 // naming each unknown field.
-Result<nlohmann::json> ParseJsonObject(const Request& req, std::initializer_list<std::string_view> allowed);
+Result<nlohmann::json> ParseJsonObject(const Request& req, const std::vector<std::string_view>& allowed);
+inline Result<nlohmann::json> ParseJsonObject(const Request& req, std::initializer_list<std::string_view> allowed) {
+  return ParseJsonObject(req, std::vector<std::string_view>(allowed));
+}
 
 // Typed field readers: absent -> nullopt; present with another type -> an
 // entry in `errors` (and nullopt).

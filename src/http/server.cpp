@@ -21,6 +21,8 @@
 //  - A connection whose request and response builder are dropped without a
 //    final response, and that has no I/O pending, is destroyed and its
 //    socket closed: that is how a failed stream is cut off here.
+//  - Its max_parallel_connections limiter is not used: it dangles when the
+//    server is destroyed with connections open (see CountingTimerManager).
 #include "http/server.h"
 
 #include <sys/resource.h>

@@ -67,11 +67,37 @@ CREATE TABLE images (
 CREATE INDEX images_user ON images(user_id, created_at);
 )sql";
 
+// Version 2: videos, each carrying its render job's queue state (claimed by
+// a worker with a lease that it renews; an expired lease puts the job back).
+constexpr const char* kV2 = R"sql(
+CREATE TABLE videos (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  image_id TEXT NOT NULL,
+  settings TEXT NOT NULL,
+  state TEXT NOT NULL,
+  progress DOUBLE PRECISION NOT NULL,
+  error_title TEXT,
+  error_detail TEXT,
+  file_bytes BIGINT,
+  attempts INTEGER NOT NULL,
+  lease_owner TEXT,
+  lease_expires_at BIGINT,
+  run_after BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  started_at BIGINT,
+  finished_at BIGINT
+);
+CREATE INDEX videos_user ON videos(user_id, created_at);
+CREATE INDEX videos_queue ON videos(state, run_after, created_at);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& SchemaMigrations() {
   static const std::vector<Migration> migrations = {
       {1, "accounts, sessions, outbox, images", kV1, kV1},
+      {2, "videos and their render queue", kV2, kV2},
   };
   return migrations;
 }

@@ -18,8 +18,8 @@ extern char** environ;
 
 namespace iv::test {
 
-ServiceProcess::ServiceProcess(std::string data_dir, std::string database_url)
-    : data_dir_(std::move(data_dir)), database_url_(std::move(database_url)) {}
+ServiceProcess::ServiceProcess(std::string data_dir, std::string database_url, std::vector<std::string> env)
+    : data_dir_(std::move(data_dir)), database_url_(std::move(database_url)), env_(std::move(env)) {}
 
 ServiceProcess::~ServiceProcess() {
   if (pid_ > 0) Stop();
@@ -34,6 +34,7 @@ bool ServiceProcess::Start() {
   }
   env_strings.push_back("IMAGEVIDEO_STORAGE_DATA_DIR=" + data_dir_);
   if (!database_url_.empty()) env_strings.push_back("IMAGEVIDEO_STORAGE_DATABASE_URL=" + database_url_);
+  env_strings.insert(env_strings.end(), env_.begin(), env_.end());
   std::vector<char*> env;
   for (auto& s : env_strings) env.push_back(s.data());
   env.push_back(nullptr);

@@ -17,7 +17,8 @@ namespace iv::test {
 // `database_url` is not empty, that database (else SQLite in data_dir).
 class ServiceProcess {
  public:
-  ServiceProcess(std::string data_dir, std::string database_url = "");
+  // `env` adds settings as NAME=value (IMAGEVIDEO_WORKERS_LEASE_MS=3000).
+  ServiceProcess(std::string data_dir, std::string database_url = "", std::vector<std::string> env = {});
   ~ServiceProcess();  // Stop()
   ServiceProcess(const ServiceProcess&) = delete;
   ServiceProcess& operator=(const ServiceProcess&) = delete;
@@ -35,6 +36,7 @@ class ServiceProcess {
 
  private:
   std::string data_dir_, database_url_;
+  std::vector<std::string> env_;
   pid_t pid_ = -1;
   int port_ = 0;
   int stdout_fd_ = -1;
