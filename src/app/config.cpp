@@ -38,40 +38,34 @@ Key Setting(const std::string& section, const std::string& name, std::string* ta
           }};
 }
 
-template <>
-Key Setting(const std::string& section, const std::string& name, int* target) {
+// Whole numbers (int and int64 settings alike).
+template <typename Int>
+Key IntegerSetting(const std::string& section, const std::string& name, Int* target) {
+  auto bad = [=] { return Status::InvalidArgument(section + "." + name + " must be a whole number"); };
   return {section, name,
           [=](const std::string& v) {
             char* end = nullptr;
-            long n = std::strtol(v.c_str(), &end, 10);
-            if (v.empty() || *end) return Status::InvalidArgument(section + "." + name + " must be a whole number");
-            *target = static_cast<int>(n);
+            long long n = std::strtoll(v.c_str(), &end, 10);
+            if (v.empty() || *end) return bad();
+            *target = static_cast<Int>(n);
             return Status::Ok();
           },
           [=](const cpptoml::base& v) {
             auto n = v.as<std::int64_t>();
-            if (!n) return Status::InvalidArgument(section + "." + name + " must be a whole number");
-            *target = static_cast<int>(n->get());
+            if (!n) return bad();
+            *target = static_cast<Int>(n->get());
             return Status::Ok();
           }};
 }
 
 template <>
+Key Setting(const std::string& section, const std::string& name, int* target) {
+  return IntegerSetting(section, name, target);
+}
+
+template <>
 Key Setting(const std::string& section, const std::string& name, std::int64_t* target) {
-  return {section, name,
-          [=](const std::string& v) {
-            char* end = nullptr;
-            long long n = std::strtoll(v.c_str(), &end, 10);
-            if (v.empty() || *end) return Status::InvalidArgument(section + "." + name + " must be a whole number");
-            *target = n;
-            return Status::Ok();
-          },
-          [=](const cpptoml::base& v) {
-            auto n = v.as<std::int64_t>();
-            if (!n) return Status::InvalidArgument(section + "." + name + " must be a whole number");
-            *target = n->get();
-            return Status::Ok();
-          }};
+  return IntegerSetting(section, name, target);
 }
 
 template <>

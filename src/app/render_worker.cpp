@@ -24,6 +24,9 @@ namespace iv::app {
 namespace fs = std::filesystem;
 
 struct RenderWorkers::State {
+  State(domain::VideoStore& v, domain::UserKeys& k, infra::BlobStore& b, const infra::Clock& c, WorkerOptions o)
+      : videos(v), keys(k), blobs(b), clock(c), options(std::move(o)) {}
+
   domain::VideoStore& videos;
   domain::UserKeys& keys;
   infra::BlobStore& blobs;
@@ -124,7 +127,7 @@ struct RenderWorkers::State {
 
 RenderWorkers::RenderWorkers(domain::VideoStore& videos, domain::UserKeys& keys, infra::BlobStore& blobs,
                              const infra::Clock& clock, WorkerOptions options)
-    : state_(new State{videos, keys, blobs, clock, std::move(options)}) {}
+    : state_(std::make_unique<State>(videos, keys, blobs, clock, std::move(options))) {}
 
 RenderWorkers::~RenderWorkers() { Stop(); }
 

@@ -1,5 +1,6 @@
 // /api/v1/images*: upload, list, fetch, download, delete.
 #include "http/api.h"
+#include "http/json_body.h"
 #include "http/problem.h"
 #include "http/range.h"
 #include "infra/clock.h"
@@ -16,19 +17,6 @@ nlohmann::json ImageJson(const domain::ImageRecord& i) {
           {"bytes", i.original_bytes},
           {"created_at", infra::ToRfc3339(infra::FromUnixMillis(i.created_at))},
           {"file_url", "/api/v1/images/" + i.id + "/file"}};
-}
-
-// `limit` from the query: 1..100, default 20.
-Result<int> LimitParam(const Request& req) {
-  auto v = req.Query("limit");
-  if (!v) return 20;
-  try {
-    size_t used = 0;
-    int n = std::stoi(*v, &used);
-    if (used == v->size() && n >= 1 && n <= 100) return n;
-  } catch (...) {
-  }
-  return Status::Validation({{"limit", "must be a whole number from 1 to 100"}});
 }
 
 }  // namespace

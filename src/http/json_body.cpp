@@ -38,4 +38,16 @@ std::optional<bool> BoolField(const nlohmann::json& body, const char* name, std:
   return it->get<bool>();
 }
 
+Result<int> LimitParam(const Request& req) {
+  auto v = req.Query("limit");
+  if (!v) return 20;
+  try {
+    size_t used = 0;
+    int n = std::stoi(*v, &used);
+    if (used == v->size() && n >= 1 && n <= 100) return n;
+  } catch (...) {
+  }
+  return Status::Validation({{"limit", "must be a whole number from 1 to 100"}});
+}
+
 }  // namespace iv::http

@@ -29,4 +29,7 @@ inline Result<nlohmann::json> ParseJsonObject(const Request& req, std::initializ
 std::optional<std::string> StringField(const nlohmann::json& body, const char* name, std::vector<FieldError>* errors);
 std::optional<bool> BoolField(const nlohmann::json& body, const char* name, std::vector<FieldError>* errors);
 
+// The `limit` query parameter of a list: 1..100, default 20 (API.md).
+Result<int> LimitParam(const Request& req);
+
 }  // namespace iv::http

@@ -36,18 +36,6 @@ nlohmann::json VideoJson(const domain::VideoRecord& v, std::optional<std::int64_
           {"share", nullptr}};
 }
 
-Result<int> LimitParam(const Request& req) {
-  auto v = req.Query("limit");
-  if (!v) return 20;
-  try {
-    size_t used = 0;
-    int n = std::stoi(*v, &used);
-    if (used == v->size() && n >= 1 && n <= 100) return n;
-  } catch (...) {
-  }
-  return Status::Validation({{"limit", "must be a whole number from 1 to 100"}});
-}
-
 }  // namespace
 
 void AddVideoRoutes(Router& router, domain::VideoService& videos) {

@@ -1,6 +1,6 @@
 #include "infra/sql_image_store.h"
 
-#include "infra/crypto.h"
+#include "infra/page_cursor.h"
 
 namespace iv::infra {
 
@@ -20,26 +20,6 @@ Result<domain::ImageRecord> ImageFrom(const Row& r) {
   IV_ASSIGN_OR_RETURN(i.original_bytes, r.Int(5));
   IV_ASSIGN_OR_RETURN(i.created_at, r.Int(6));
   return i;
-}
-
-// Cursor: "<created_at>.<id>" of the last item shown, base64 so clients
-// treat it as opaque. Keyset pagination stays correct while rows are added.
-std::string MakeCursor(const domain::ImageRecord& last) {
-  return Base64(std::to_string(last.created_at) + "." + last.id);
-}
-
-bool ParseCursor(const std::string& cursor, std::int64_t* created_at, std::string* id) {
-  auto raw = FromBase64(cursor);
-  if (!raw.ok()) return false;
-  auto dot = raw->find('.');
-  if (dot == std::string::npos) return false;
-  try {
-    *created_at = std::stoll(raw->substr(0, dot));
-  } catch (...) {
-    return false;
-  }
-  *id = raw->substr(dot + 1);
-  return true;
 }
 
 }  // namespace
@@ -66,13 +46,7 @@ Result<domain::Page<domain::ImageRecord>> SqlImageStore::List(const std::string&
   IV_ASSIGN_OR_RETURN(PooledConnection c, db_.Acquire());
   std::string sql = std::string("SELECT ") + kColumns + " FROM images WHERE user_id = ?";
   std::vector<SqlValue> params{user_id};
-  if (!cursor.empty()) {
-    std::int64_t at;
-    std::string id;
-    if (!ParseCursor(cursor, &at, &id)) return Status::Validation({{"cursor", "is not a cursor from this list"}});
-    sql += " AND (created_at < ? OR (created_at = ? AND id < ?))";
-    params.insert(params.end(), {at, at, id});
-  }
+  IV_RETURN_IF_ERROR(AppendCursorCondition(cursor, &sql, &params));
   sql += " ORDER BY created_at DESC, id DESC LIMIT ?";
   params.push_back(std::int64_t{limit + 1});  // one more tells whether a next page exists
   IV_ASSIGN_OR_RETURN(auto rows, c->Query(sql, params));
@@ -81,7 +55,9 @@ Result<domain::Page<domain::ImageRecord>> SqlImageStore::List(const std::string&
     IV_ASSIGN_OR_RETURN(auto image, ImageFrom(rows[i]));
     page.items.push_back(std::move(image));
   }
-  if (static_cast<int>(rows.size()) > limit) page.next_cursor = MakeCursor(page.items.back());
+  if (static_cast<int>(rows.size()) > limit) {
+    page.next_cursor = MakePageCursor(page.items.back().created_at, page.items.back().id);
+  }
   return page;
 }
 

@@ -1,6 +1,6 @@
 #include "infra/sql_video_store.h"
 
-#include "infra/crypto.h"
+#include "infra/page_cursor.h"
 
 namespace iv::infra {
 
@@ -50,8 +50,6 @@ Result<std::vector<VideoRecord>> VideosFrom(const std::vector<Row>& rows) {
   return out;
 }
 
-std::string Cursor(const VideoRecord& v) { return Base64(std::to_string(v.created_at) + "." + v.id); }
-
 Result<std::int64_t> Changed(Database& db, std::string_view sql, const std::vector<SqlValue>& params) {
   IV_ASSIGN_OR_RETURN(PooledConnection c, db.Acquire());
   return c->ExecCount(sql, params);
@@ -83,26 +81,16 @@ Result<domain::Page<VideoRecord>> SqlVideoStore::List(const std::string& user_id
   IV_ASSIGN_OR_RETURN(PooledConnection c, db_.Acquire());
   std::string sql = std::string("SELECT ") + kColumns + " FROM videos WHERE user_id = ?";
   std::vector<SqlValue> params{user_id};
-  if (!cursor.empty()) {
-    auto raw = FromBase64(cursor);
-    auto dot = raw.ok() ? raw->find('.') : std::string::npos;
-    std::int64_t at = 0;
-    try {
-      if (dot != std::string::npos) at = std::stoll(raw->substr(0, dot));
-    } catch (...) {
-      dot = std::string::npos;
-    }
-    if (dot == std::string::npos) return Status::Validation({{"cursor", "is not a cursor from this list"}});
-    sql += " AND (created_at < ? OR (created_at = ? AND id < ?))";
-    params.insert(params.end(), {at, at, raw->substr(dot + 1)});
-  }
+  IV_RETURN_IF_ERROR(AppendCursorCondition(cursor, &sql, &params));
   sql += " ORDER BY created_at DESC, id DESC LIMIT ?";
   params.push_back(std::int64_t{limit + 1});
   IV_ASSIGN_OR_RETURN(auto rows, c->Query(sql, params));
   IV_ASSIGN_OR_RETURN(auto videos, VideosFrom(rows));
   domain::Page<VideoRecord> page;
   for (size_t i = 0; i < videos.size() && static_cast<int>(i) < limit; ++i) page.items.push_back(videos[i]);
-  if (static_cast<int>(videos.size()) > limit) page.next_cursor = Cursor(page.items.back());
+  if (static_cast<int>(videos.size()) > limit) {
+    page.next_cursor = MakePageCursor(page.items.back().created_at, page.items.back().id);
+  }
   return page;
 }
 
