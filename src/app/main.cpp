@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<iv::app::Command>> commands;
   commands.push_back(iv::app::AddRenderCommand(app));
   commands.push_back(iv::app::AddServeCommand(app));
+  commands.push_back(iv::app::AddWorkerCommand(app));
   commands.push_back(iv::app::AddMigrateCommand(app));
 
   try {

@@ -1,5 +1,5 @@
-// `imagevideo serve` (the web service) and `imagevideo migrate` (apply
-// schema migrations and exit).
+// `imagevideo serve` (the web service), `imagevideo worker` (render workers
+// alone) and `imagevideo migrate` (apply schema migrations and exit).
 #pragma once
 
 #include <memory>
@@ -9,6 +9,7 @@
 namespace iv::app {
 
 std::unique_ptr<Command> AddServeCommand(CLI::App& app);
+std::unique_ptr<Command> AddWorkerCommand(CLI::App& app);
 std::unique_ptr<Command> AddMigrateCommand(CLI::App& app);
 
 }  // namespace iv::app

@@ -35,6 +35,7 @@ namespace fs = std::filesystem;
 // Everything the service owns, in construction order (destroyed in reverse).
 struct Service::Parts {
   Config config;
+  Role role = Role::kServe;
   infra::SystemClock clock;
   std::unique_ptr<infra::Database> db;
   domain::KeyRing keys;
@@ -84,9 +85,10 @@ Result<std::unique_ptr<infra::Database>> OpenMigrated(const Config& config, int*
 
 Status MigrateDatabase(const Config& config, int* applied) { return OpenMigrated(config, applied).status(); }
 
-Result<std::unique_ptr<Service>> Service::Create(const Config& config) {
+Result<std::unique_ptr<Service>> Service::Create(const Config& config, Role role) {
   auto p = std::make_unique<Parts>();
   p->config = config;
+  p->role = role;
   IV_ASSIGN_OR_RETURN(p->db, OpenMigrated(config, nullptr));
   infra::Key master;
   if (!config.master_key_hex.empty()) {
@@ -163,8 +165,9 @@ Service::Service(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 Service::~Service() { Stop(); }
 
 Status Service::Start() {
-  IV_RETURN_IF_ERROR(parts_->server->Start());
   parts_->workers->Start();
+  if (parts_->role == Role::kWorkerOnly) return Status::Ok();
+  IV_RETURN_IF_ERROR(parts_->server->Start());
   Parts* p = parts_.get();
   p->mailer = std::thread([p] {
     std::unique_lock lock(p->mu);
@@ -178,7 +181,7 @@ Status Service::Start() {
   return Status::Ok();
 }
 
-int Service::port() const { return parts_->server->port(); }
+int Service::port() const { return parts_->role == Role::kServe ? parts_->server->port() : 0; }
 
 void Service::Stop() {
   if (!parts_) return;

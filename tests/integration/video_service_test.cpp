@@ -201,6 +201,26 @@ TEST_P(VideoServiceTest, CrashMidRenderCompletesExactlyOnceAfterRestart) {
   EXPECT_EQ(FilesUnder("tmp"), 0u);
 }
 
+TEST_P(VideoServiceTest, AWorkerProcessOfItsOwnTakesTheJobs) {
+  // The web service renders nothing itself; `imagevideo worker` on the same
+  // database and storage does.
+  service_->Stop();
+  service_ = std::make_unique<test::ServiceProcess>(dir_.file("data"), url_,
+                                                    std::vector<std::string>{"IMAGEVIDEO_WORKERS_COUNT=0"});
+  ASSERT_TRUE(service_->Start());
+  HttpClient c = SignedIn("ada@example.com");
+  std::string image = UploadPhoto(c);
+  auto created = c.PostJson("/api/v1/videos", {{"image_id", image}, {"duration_s", 1}, {"size", "480p"}});
+  ASSERT_EQ(created.status, 202);
+  std::string id = created.json()["id"];
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(c.Get("/api/v1/videos/" + id).json()["state"], "queued") << "no worker in the web process";
+  test::ServiceProcess worker(dir_.file("data"), url_, {}, "worker");
+  ASSERT_TRUE(worker.Start());
+  EXPECT_EQ(WaitFinished(c, id)["state"], "succeeded");
+  EXPECT_EQ(worker.Stop(), 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, VideoServiceTest, ::testing::Values(Backend::kSqlite, Backend::kPostgres),
                          [](const auto& info) { return info.param == Backend::kSqlite ? "sqlite" : "postgres"; });
 

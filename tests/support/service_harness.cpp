@@ -18,8 +18,12 @@ extern char** environ;
 
 namespace iv::test {
 
-ServiceProcess::ServiceProcess(std::string data_dir, std::string database_url, std::vector<std::string> env)
-    : data_dir_(std::move(data_dir)), database_url_(std::move(database_url)), env_(std::move(env)) {}
+ServiceProcess::ServiceProcess(std::string data_dir, std::string database_url, std::vector<std::string> env,
+                               std::string subcommand)
+    : data_dir_(std::move(data_dir)),
+      database_url_(std::move(database_url)),
+      env_(std::move(env)),
+      subcommand_(std::move(subcommand)) {}
 
 ServiceProcess::~ServiceProcess() {
   if (pid_ > 0) Stop();
@@ -38,7 +42,8 @@ bool ServiceProcess::Start() {
   std::vector<char*> env;
   for (auto& s : env_strings) env.push_back(s.data());
   env.push_back(nullptr);
-  std::vector<std::string> args{IV_BINARY, "serve", "--port", "0"};
+  std::vector<std::string> args{IV_BINARY, subcommand_};
+  if (subcommand_ == "serve") args.insert(args.end(), {"--port", "0"});
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -58,7 +63,7 @@ bool ServiceProcess::Start() {
   stdout_fd_ = out[0];
   std::string text;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  std::regex listening("listening on http://[^:]+:(\\d+)");
+  std::regex listening("listening on http://[^:]+:(\\d+)|(render worker)");
   while (std::chrono::steady_clock::now() < deadline) {
     pollfd p{stdout_fd_, POLLIN, 0};
     if (poll(&p, 1, 200) > 0) {
@@ -68,7 +73,7 @@ bool ServiceProcess::Start() {
       text.append(buf, static_cast<size_t>(n));
       std::smatch m;
       if (std::regex_search(text, m, listening)) {
-        port_ = std::stoi(m[1]);
+        if (m[1].matched) port_ = std::stoi(m[1]);
         return true;
       }
     }

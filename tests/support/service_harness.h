@@ -18,7 +18,9 @@ namespace iv::test {
 class ServiceProcess {
  public:
   // `env` adds settings as NAME=value (IMAGEVIDEO_WORKERS_LEASE_MS=3000).
-  ServiceProcess(std::string data_dir, std::string database_url = "", std::vector<std::string> env = {});
+  // `subcommand` "worker" runs render workers alone (no port).
+  ServiceProcess(std::string data_dir, std::string database_url = "", std::vector<std::string> env = {},
+                 std::string subcommand = "serve");
   ~ServiceProcess();  // Stop()
   ServiceProcess(const ServiceProcess&) = delete;
   ServiceProcess& operator=(const ServiceProcess&) = delete;
@@ -37,6 +39,7 @@ class ServiceProcess {
  private:
   std::string data_dir_, database_url_;
   std::vector<std::string> env_;
+  std::string subcommand_;
   pid_t pid_ = -1;
   int port_ = 0;
   int stdout_fd_ = -1;
