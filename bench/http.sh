@@ -155,7 +155,7 @@ expect 201 "$code" "register"
 # The verification mail is written to data/mail/ within about a second.
 token=
 for ((i = 0; i < 100; i++)); do
-  token=$(cat "$tmp"/data/mail/*.eml 2>/dev/null | sed -n 's/.*[?&]token=\([A-Za-z0-9_-]*\).*/\1/p' | head -n 1)
+  token=$(cat "$tmp"/data/mail/*.eml 2>/dev/null | sed -n 's/.*[?&]token=\([A-Za-z0-9_-]*\).*/\1/p' | head -n 1 || true)
   [[ -n $token ]] && break
   sleep 0.1
 done

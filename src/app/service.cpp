@@ -48,6 +48,7 @@ struct Service::Parts {
   std::unique_ptr<infra::SqlVideoStore> video_store;
   std::unique_ptr<domain::VideoService> videos;
   std::unique_ptr<RenderWorkers> workers;
+  std::unique_ptr<http::VideoEvents> video_events;
   std::unique_ptr<infra::FileMailTransport> mail;
   std::unique_ptr<http::Router> router;
   std::unique_ptr<http::Server> server;
@@ -138,7 +139,8 @@ Result<std::unique_ptr<Service>> Service::Create(const Config& config, Role role
   http::ApiOptions api;
   api.upload_max_bytes = static_cast<std::uint64_t>(config.upload_max_bytes);
   http::AddImageRoutes(*p->router, *p->images, api);
-  http::AddVideoRoutes(*p->router, *p->videos);
+  p->video_events = std::make_unique<http::VideoEvents>(*p->videos);
+  http::AddVideoRoutes(*p->router, *p->videos, *p->video_events);
 
   http::ServerOptions server_options;
   server_options.host = config.listen_host;
@@ -185,6 +187,7 @@ int Service::port() const { return parts_->role == Role::kServe ? parts_->server
 
 void Service::Stop() {
   if (!parts_) return;
+  parts_->video_events->Stop();  // closes live streams so the server can drain
   parts_->server->Stop();
   parts_->workers->Stop();  // renders in progress go back to the queue
   {

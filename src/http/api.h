@@ -43,7 +43,29 @@ Middleware AuthMiddleware(domain::AccountService& accounts);
 void AddHealthRoutes(Router& router, std::function<Status()> ready);
 void AddAccountRoutes(Router& router, domain::AccountService& accounts);
 void AddImageRoutes(Router& router, domain::ImageService& images, const ApiOptions& options);
-void AddVideoRoutes(Router& router, domain::VideoService& videos);
+class VideoEvents;
+// `events` serves GET /api/v1/videos/{id}/events; it must outlive the server.
+void AddVideoRoutes(Router& router, domain::VideoService& videos, VideoEvents& events);
+
+// Live progress of videos as Server-Sent Events. The state is read from the
+// database (every 500 ms, one thread for all streams), not from the worker's
+// memory, so it works whichever node renders the video. Events: "state"
+// (the video resource) first and on every state change, "progress"
+// ({progress, queue_position, eta_s}) when those move, and a final "done"
+// (the resource) when the video finished, failed or was canceled; then the
+// stream closes.
+class VideoEvents {
+ public:
+  explicit VideoEvents(domain::VideoService& videos);
+  ~VideoEvents();  // Stop()
+  void Watch(const std::string& user_id, const std::string& video_id, std::shared_ptr<SseStream> stream);
+  // Ends the polling thread and closes every stream.
+  void Stop();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // Streams `length` bytes of a (decrypting) blob reader, 64 KiB at a time;
 // the reader is positioned at the first byte to send.

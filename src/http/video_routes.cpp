@@ -6,6 +6,10 @@
 #include "http/range.h"
 #include "infra/clock.h"
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 namespace iv::http {
 
 namespace {
@@ -36,9 +40,111 @@ nlohmann::json VideoJson(const domain::VideoRecord& v, std::optional<std::int64_
           {"share", nullptr}};
 }
 
+bool Finished(domain::VideoState s) {
+  return s == domain::VideoState::kSucceeded || s == domain::VideoState::kFailed ||
+         s == domain::VideoState::kCanceled;
+}
+
+nlohmann::json ProgressJson(const domain::VideoView& v) {
+  return {{"progress", v.record.progress},
+          {"queue_position", v.queue_position ? nlohmann::json(*v.queue_position) : nullptr},
+          {"eta_s", nullptr}};
+}
+
 }  // namespace
 
-void AddVideoRoutes(Router& router, domain::VideoService& videos) {
+struct VideoEvents::State {
+  struct Watch {
+    std::string user_id, video_id;
+    std::shared_ptr<SseStream> stream;
+    nlohmann::json last_state, last_progress;
+  };
+  explicit State(domain::VideoService& v) : videos(v) {}
+  domain::VideoService& videos;
+  std::mutex mu;
+  std::condition_variable wake;
+  std::vector<Watch> watches;
+  bool stopping = false;
+  std::thread poller;
+
+  // Sends what changed; false when the watch is over.
+  bool Update(Watch& w) {
+    if (w.stream->closed()) return false;
+    auto video = videos.Get(w.user_id, w.video_id);
+    if (!video.ok()) {  // deleted meanwhile
+      w.stream->Send("done", "null");
+      w.stream->Close();
+      return false;
+    }
+    nlohmann::json resource = VideoJson(video->record, video->queue_position);
+    nlohmann::json progress = ProgressJson(*video);
+    if (resource["state"] != w.last_state) {
+      w.stream->Send("state", resource.dump());
+      w.last_state = resource["state"];
+    }
+    if (progress != w.last_progress) {
+      w.stream->Send("progress", progress.dump());
+      w.last_progress = progress;
+    }
+    if (Finished(video->record.state)) {
+      w.stream->Send("done", resource.dump());
+      w.stream->Close();
+      return false;
+    }
+    return true;
+  }
+
+  void Loop() {
+    std::unique_lock lock(mu);
+    while (!stopping) {
+      std::vector<Watch> current;
+      current.swap(watches);
+      lock.unlock();
+      std::vector<Watch> keep;
+      for (auto& w : current)
+        if (Update(w)) keep.push_back(std::move(w));
+      lock.lock();
+      for (auto& w : keep) watches.push_back(std::move(w));
+      wake.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping; });
+    }
+  }
+};
+
+VideoEvents::VideoEvents(domain::VideoService& videos) : state_(std::make_unique<State>(videos)) {
+  state_->poller = std::thread([s = state_.get()] { s->Loop(); });
+}
+
+VideoEvents::~VideoEvents() { Stop(); }
+
+void VideoEvents::Watch(const std::string& user_id, const std::string& video_id, std::shared_ptr<SseStream> stream) {
+  State::Watch w{user_id, video_id, std::move(stream), nullptr, nullptr};
+  if (!state_->Update(w)) return;  // the first events go out at once
+  std::lock_guard lock(state_->mu);
+  state_->watches.push_back(std::move(w));
+}
+
+void VideoEvents::Stop() {
+  {
+    std::lock_guard lock(state_->mu);
+    if (state_->stopping) return;
+    state_->stopping = true;
+  }
+  state_->wake.notify_all();
+  if (state_->poller.joinable()) state_->poller.join();
+  for (auto& w : state_->watches) w.stream->Close();
+  state_->watches.clear();
+}
+
+void AddVideoRoutes(Router& router, domain::VideoService& videos, VideoEvents& events) {
+  router.Get("/api/v1/videos/{id}/events", [&videos, &events](Request& req) {
+    const std::string user_id = Caller(req).user_id, id = req.PathParam("id");
+    auto video = videos.Get(user_id, id);
+    if (!video.ok()) return ProblemFor(video.status());
+    auto [response, stream] = Response::EventStream();
+    events.Watch(user_id, id, stream);
+    return response;
+  });
+
   router.Post("/api/v1/videos", [&videos](Request& req) {
     std::vector<std::string_view> allowed{"image_id"};
     for (const auto& f : domain::SettingsFields()) allowed.push_back(f);

@@ -144,6 +144,27 @@ TEST_P(VideoServiceTest, RenderAndDownload) {
   EXPECT_EQ(FilesUnder("blobs/u"), 2u) << "only the photo's two blobs remain";
 }
 
+TEST_P(VideoServiceTest, ProgressStreamsAsServerSentEvents) {
+  HttpClient c = SignedIn("ada@example.com");
+  std::string image = UploadPhoto(c);
+  auto created = c.PostJson("/api/v1/videos", {{"image_id", image}, {"duration_s", 3}, {"size", "720p"}});
+  ASSERT_EQ(created.status, 202);
+  std::string id = created.json()["id"];
+  // The stream ends by itself after the "done" event.
+  auto events = c.Get("/api/v1/videos/" + id + "/events");
+  ASSERT_EQ(events.status, 200);
+  EXPECT_EQ(events.header("content-type").rfind("text/event-stream", 0), 0u) << events.header("content-type");
+  EXPECT_NE(events.body.find("event: state"), std::string::npos) << events.body;
+  EXPECT_NE(events.body.find("event: progress"), std::string::npos) << events.body;
+  auto done = events.body.rfind("event: done\ndata: ");
+  ASSERT_NE(done, std::string::npos) << events.body;
+  auto resource = nlohmann::json::parse(events.body.substr(done + 18, events.body.find('\n', done + 18) - done - 18));
+  EXPECT_EQ(resource["state"], "succeeded");
+  // Someone else's video has no stream.
+  HttpClient bob = SignedIn("bob@example.com");
+  EXPECT_EQ(bob.Get("/api/v1/videos/" + id + "/events").status, 404);
+}
+
 TEST_P(VideoServiceTest, BadRequestsNameTheField) {
   HttpClient c = SignedIn("ada@example.com");
   std::string image = UploadPhoto(c);
