@@ -4,8 +4,8 @@
 #   nginx             a static file holding the very JSON imagevideo answers:
 #                     the ceiling, what a tuned C server does with no work
 #   imagevideo        an authenticated `GET /api/v1/videos/{id}` of a finished
-#                     video (session lookup, database read, data-key unwrap,
-#                     JSON), through `imagevideo serve` with its default config
+#                     video (the whole request path: session, database, JSON),
+#                     through `imagevideo serve` with its default config
 #   imagevideo+idle   the same while 1,000 idle keep-alive connections are
 #                     held open to the service (bench/idle_connections.py)
 # Prints requests/s, p99 latency, the ratio to nginx and the throughput drop
@@ -16,7 +16,8 @@
 #
 # Usage: bench/http.sh
 #   DURATION=10     seconds per measured wrk run (keep WARMUP+DURATION well
-#                   under the server's 60 s keep-alive timeout, see below)
+#                   under the server's 60 s keep-alive timeout, read_timeout,
+#                   or it closes the idle connections during the last run)
 #   WARMUP=2        seconds of unmeasured wrk before each run; 0 = none
 #   CONNECTIONS=64  wrk connections;  THREADS=2  wrk threads
 #   IDLE=1000       idle keep-alive connections held in the third run
@@ -270,16 +271,19 @@ still_open=$(sed -n 's/^open \([0-9]*\) of.*/\1/p' "$tmp/idle.out")
 # --- 6. the table ------------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
 drop=$(awk -v a="$rps_iv" -v b="$rps_idle" 'BEGIN {printf "%.1f", (a - b) / a * 100}')
-printf '\n%-18s %10s %8s %9s\n' contender req_s p99_ms vs_nginx
-printf '%-18s %10.0f %8.2f %9.3f\n' nginx "$rps_nginx" "$p99_nginx" 1
-printf '%-18s %10.0f %8.2f %9.3f\n' imagevideo "$rps_iv" "$p99_iv" "$(ratio "$rps_iv" "$rps_nginx")"
-printf '%-18s %10.0f %8.2f %9.3f\n' "imagevideo+$idle" "$rps_idle" "$p99_idle" "$(ratio "$rps_idle" "$rps_nginx")"
+label="imagevideo+$idle idle"
+printf '\n%-20s %10s %8s %9s\n' contender req_s p99_ms vs_nginx
+printf '%-20s %10.0f %8.2f %9.3f\n' nginx "$rps_nginx" "$p99_nginx" 1
+printf '%-20s %10.0f %8.2f %9.3f\n' imagevideo "$rps_iv" "$p99_iv" "$(ratio "$rps_iv" "$rps_nginx")"
+printf '%-20s %10.0f %8.2f %9.3f\n' "$label" "$rps_idle" "$p99_idle" "$(ratio "$rps_idle" "$rps_nginx")"
 echo
-echo "with $idle idle keep-alive connections: ${drop}% lower throughput (${still_open:-?} of $idle still open after the run)"
+echo "throughput drop with $idle idle keep-alive connections: ${drop}%" \
+  "(${still_open:-?} of $idle still open after the run)"
 echo "targets: >= 0.5x nginx req/s, p99 <= 20 ms, <= 20% drop with $idle idle connections"
-verdict() { awk -v ok="$1" 'BEGIN {exit !(ok)}' && echo met || echo MISSED; }
+# verdict EXPR: "met" when the awk expression holds.
+verdict() { awk "BEGIN {exit !($1)}" && echo met || echo MISSED; }
 echo "result:  $(ratio "$rps_iv" "$rps_nginx")x $(verdict "$rps_iv >= 0.5 * $rps_nginx")," \
-  "p99 ${p99_iv}/${p99_idle} ms $(verdict "$p99_iv <= 20 && $p99_idle <= 20")," \
+  "p99 $(printf "%.2f ms (idle %.2f ms)" "$p99_iv" "$p99_idle") $(verdict "$p99_iv <= 20 && $p99_idle <= 20")," \
   "drop ${drop}% $(verdict "$drop <= 20")"
 
 # Anything that makes the numbers suspect, and what the server logged.

@@ -55,8 +55,9 @@ def read_response(sock):
 
 def still_open(sock):
     """True while the peer has not closed the connection (nothing to read yet)."""
+    sock.setblocking(False)  # no wait (a socket with a timeout polls first)
     try:
-        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
+        return sock.recv(1, socket.MSG_PEEK) != b""
     except BlockingIOError:
         return True
     except OSError:

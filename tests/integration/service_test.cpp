@@ -4,7 +4,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
 
 #include "support/postgres_server.h"
 #include "support/service_harness.h"
@@ -35,41 +34,7 @@ class ServiceTest : public ::testing::TestWithParam<Backend> {
 
   HttpClient Client() { return HttpClient(service_->base_url()); }
 
-  // The verification token in the newest mail to `email`.
-  std::string MailedToken(const std::string& email) {
-    for (int attempt = 0; attempt < 50; ++attempt) {  // the outbox is delivered every second
-      std::string token;
-      fs::path mail = fs::path(service_->data_dir()) / "mail";
-      if (fs::exists(mail)) {
-        for (const auto& e : fs::directory_iterator(mail)) {
-          std::string text = ReadBytes(e.path());
-          std::smatch m;
-          if (text.find("To: " + email) != std::string::npos &&
-              std::regex_search(text, m, std::regex("token=([A-Za-z0-9_-]+)"))) {
-            token = m[1];
-          }
-        }
-      }
-      if (!token.empty()) return token;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    ADD_FAILURE() << "no verification mail for " << email;
-    return "";
-  }
-
-  // Registers, verifies and signs in a user.
-  HttpClient SignedIn(const std::string& email) {
-    HttpClient c = Client();
-    auto r = c.PostJson("/api/v1/auth/register", {{"name", "Test User"},
-                                                  {"email", email},
-                                                  {"password", "correct horse battery"},
-                                                  {"age_confirmed", true},
-                                                  {"policy_version", "2026-11-29"}});
-    EXPECT_EQ(r.status, 201) << r.body;
-    EXPECT_EQ(c.PostJson("/api/v1/auth/verify", {{"token", MailedToken(email)}}).status, 204);
-    EXPECT_TRUE(c.Login(email, "correct horse battery"));
-    return c;
-  }
+  HttpClient SignedIn(const std::string& email) { return test::SignedInClient(*service_, email); }
 
   std::string Upload(HttpClient& c) {
     auto r = c.PostFile("/api/v1/images", "file", "rocket.jpg", ReadBytes(test::TestData("rocket.jpg")), "image/jpeg");

@@ -40,30 +40,7 @@ class VideoServiceTest : public ::testing::TestWithParam<Backend> {
     return service_->Start();
   }
 
-  HttpClient SignedIn(const std::string& email) {
-    HttpClient c(service_->base_url());
-    c.PostJson("/api/v1/auth/register", {{"name", "T"},
-                                         {"email", email},
-                                         {"password", "correct horse battery"},
-                                         {"age_confirmed", true},
-                                         {"policy_version", "2026-11-29"}});
-    std::string token;
-    for (int i = 0; i < 50 && token.empty(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      fs::path mail = fs::path(service_->data_dir()) / "mail";
-      if (!fs::exists(mail)) continue;
-      for (const auto& e : fs::directory_iterator(mail)) {
-        std::string text = ReadBytes(e.path());
-        std::smatch m;
-        if (text.find("To: " + email) != std::string::npos &&
-            std::regex_search(text, m, std::regex("token=([A-Za-z0-9_-]+)")))
-          token = m[1];
-      }
-    }
-    EXPECT_EQ(c.PostJson("/api/v1/auth/verify", {{"token", token}}).status, 204);
-    EXPECT_TRUE(c.Login(email, "correct horse battery"));
-    return c;
-  }
+  HttpClient SignedIn(const std::string& email) { return test::SignedInClient(*service_, email); }
 
   std::string UploadPhoto(HttpClient& c) {
     auto r = c.PostFile("/api/v1/images", "file", "rocket.jpg", ReadBytes(test::TestData("rocket.jpg")));

@@ -10,7 +10,10 @@
 
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <regex>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -204,6 +207,41 @@ bool HttpClient::Login(const std::string& email, const std::string& password) {
   if (r.status != 200) return false;
   csrf_ = r.json().value("csrf_token", "");
   return !cookie_.empty() && !csrf_.empty();
+}
+
+std::string MailedToken(const ServiceProcess& service, const std::string& email) {
+  namespace fs = std::filesystem;
+  const fs::path mail = fs::path(service.data_dir()) / "mail";
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    std::string token;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(mail, ec)) {
+      std::ifstream in(e.path(), std::ios::binary);
+      std::string text(std::istreambuf_iterator<char>(in), {});
+      std::smatch m;
+      if (text.find("To: " + email) != std::string::npos &&
+          std::regex_search(text, m, std::regex("token=([A-Za-z0-9_-]+)"))) {
+        token = m[1];
+      }
+    }
+    if (!token.empty()) return token;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ADD_FAILURE() << "no verification mail for " << email;
+  return "";
+}
+
+HttpClient SignedInClient(const ServiceProcess& service, const std::string& email) {
+  HttpClient c(service.base_url());
+  auto r = c.PostJson("/api/v1/auth/register", {{"name", "Test User"},
+                                                {"email", email},
+                                                {"password", "correct horse battery"},
+                                                {"age_confirmed", true},
+                                                {"policy_version", "2026-11-29"}});
+  EXPECT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(c.PostJson("/api/v1/auth/verify", {{"token", MailedToken(service, email)}}).status, 204);
+  EXPECT_TRUE(c.Login(email, "correct horse battery"));
+  return c;
 }
 
 }  // namespace iv::test

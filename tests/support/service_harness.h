@@ -81,4 +81,12 @@ class HttpClient {
   std::string csrf_;
 };
 
+// The verification token of the newest mail to `email` in the service's
+// outbox folder (mail is delivered about every second; waits up to 5 s).
+std::string MailedToken(const ServiceProcess& service, const std::string& email);
+
+// A client of a new user: registered, verified through the mailed link and
+// signed in (password "correct horse battery").
+HttpClient SignedInClient(const ServiceProcess& service, const std::string& email);
+
 }  // namespace iv::test
