@@ -15,6 +15,7 @@
 # only when setting up fails.
 #
 # Usage: bench/http.sh
+#   REPEAT=1        rounds of the three runs; the table shows medians
 #   DURATION=10     seconds per measured wrk run (keep WARMUP+DURATION well
 #                   under the server's 60 s keep-alive timeout, read_timeout,
 #                   or it closes the idle connections during the last run)
@@ -32,6 +33,7 @@ cd "$(dirname "$0")/.."
 
 bin=${IMAGEVIDEO:-build/imagevideo}
 photo=${PHOTO:-tests/data/rocket.jpg}
+repeat=${REPEAT:-1}
 duration=${DURATION:-10}
 warmup=${WARMUP:-2}
 conns=${CONNECTIONS:-64}
@@ -60,14 +62,15 @@ photo=$(realpath "$photo")
 if (($(ulimit -n) < 4096)); then ulimit -n 4096 || die "cannot raise the open-file limit to 4096 (ulimit -n)"; fi
 if ((warmup + duration > 45)); then
   echo "warning: WARMUP+DURATION=$((warmup + duration)) s comes close to the server's 60 s keep-alive" \
-    "timeout: the idle connections may be closed during the last run" >&2
+    "timeout: it may close the idle connections during their run" >&2
 fi
 
 # --- temp dir, and stopping every process started here on any exit ----------
 tmp=$(mktemp -d)
-pids=()
+server_pid='' nginx_pid='' holder_pid=''
 cleanup() {
-  local pid i
+  local pid i pids=()
+  for pid in "$holder_pid" "$nginx_pid" "$server_pid"; do [[ -z $pid ]] || pids+=("$pid"); done
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   # The server finishes requests in flight on SIGTERM; give everyone 10 s.
   for pid in "${pids[@]}"; do
@@ -107,10 +110,11 @@ to_ms() {
     n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
     f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : -1
     if (f < 0) { print "unknown latency unit in " v > "/dev/stderr"; exit 1 }
-    printf "%.3f", n * f }'
+    printf "%.3f\n", n * f }'
 }
 # bench NAME URL [wrk args...]: a warm-up, then the measured run into
-# $tmp/wrk-NAME.txt; sets rps and p99 (ms) and warns about errors wrk saw.
+# $tmp/wrk-NAME.txt; appends its req/s to $tmp/NAME.rps and its p99 (ms) to
+# $tmp/NAME.p99, and notes errors wrk saw.
 bench() {
   local name=$1 url=$2
   shift 2
@@ -119,24 +123,51 @@ bench() {
   fi
   wrk -t"$threads" -c"$conns" -d"${duration}s" --latency "$@" "$url" >"$tmp/wrk-$name.txt" ||
     die "wrk failed on $url"
+  local rps p99
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk-$name.txt")
-  local p99raw
-  p99raw=$(awk '$1 == "99%" {print $2}' "$tmp/wrk-$name.txt")
-  [[ -n $rps && -n $p99raw ]] || die "cannot read wrk's output for $name: $(cat "$tmp/wrk-$name.txt")"
-  p99=$(to_ms "$p99raw")
+  p99=$(awk '$1 == "99%" {print $2}' "$tmp/wrk-$name.txt")
+  [[ -n $rps && -n $p99 ]] || die "cannot read wrk's output for $name: $(cat "$tmp/wrk-$name.txt")"
+  echo "$rps" >>"$tmp/$name.rps"
+  to_ms "$p99" >>"$tmp/$name.p99"
   # Errors mean the numbers are not what they seem: say so next to them.
   local odd
   odd=$(grep -E 'Non-2xx|Socket errors' "$tmp/wrk-$name.txt" || true)
-  [[ -z $odd ]] || notes+=("$name: $(echo "$odd" | sed 's/^ *//' | paste -sd ';')")
+  [[ -z $odd ]] || notes+=("round $r, $name: $(echo "$odd" | sed 's/^ *//' | paste -sd ';')")
+}
+# median FILE: the median of the numbers in FILE, one a line.
+median() { sort -g "$1" | awk '{a[NR] = $1} END {print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+# hold_idle: starts bench/idle_connections.py and waits until it holds $idle
+# connections. Each has had one /healthz answered, so the server keeps it as
+# a keep-alive connection waiting for its next request (until its 60 s
+# read_timeout).
+hold_idle() {
+  python3 "$holder" 127.0.0.1 "$port" "$idle" >"$tmp/idle.out" 2>"$tmp/idle.err" &
+  holder_pid=$!
+  for ((i = 0; i < 600; i++)); do
+    grep -q '^ready' "$tmp/idle.out" && break
+    kill -0 "$holder_pid" 2>/dev/null || die "idle_connections.py failed: $(cat "$tmp/idle.err")"
+    sleep 0.1
+  done
+  grep -q "^ready $idle\$" "$tmp/idle.out" || die "could not open $idle idle connections within 60 s"
+}
+# release_idle: stops the holder; notes if the server closed any of them.
+release_idle() {
+  kill -TERM "$holder_pid"
+  wait "$holder_pid" || true
+  holder_pid=
+  still_open=$(sed -n 's/^open \([0-9]*\) of.*/\1/p' "$tmp/idle.out")
+  ((${still_open:-0} < min_open)) && min_open=${still_open:-0}
+  [[ $still_open == "$idle" ]] ||
+    notes+=("round $r: only ${still_open:-?} of $idle idle connections were still open after the run")
 }
 notes=()
+min_open=$idle  # the fewest idle connections still open at the end of a round
 
 # --- 1. the service, on a free port with a fresh data dir ---------------------
 # Started in the temp dir, so that no ./imagevideo.toml of the checkout applies.
 (cd "$tmp" && IMAGEVIDEO_STORAGE_DATA_DIR="$tmp/data" exec "$bin" serve --port 0 \
   >"$tmp/imagevideo.out" 2>"$tmp/imagevideo.err") &
 server_pid=$!
-pids+=("$server_pid")
 port=
 for ((i = 0; i < 100; i++)); do
   port=$(sed -n 's|^imagevideo: listening on http://127\.0\.0\.1:\([0-9]*\) .*|\1|p' "$tmp/imagevideo.out")
@@ -227,8 +258,8 @@ http {
 }
 EOF
 # -e: the startup error log too, before the config is read.
-nginx -p "$tmp/" -c "$tmp/nginx.conf" -e "$tmp/nginx-error.log" 2>>"$tmp/nginx-error.log" &
-pids+=($!)
+nginx -p "$tmp/" -c "$tmp/nginx.conf" -e "$tmp/nginx-error.log" &
+nginx_pid=$!
 nginx_url=http://127.0.0.1:$nginx_port/video.json
 for ((i = 0; i < 100; i++)); do
   [[ $(curl -s -o /dev/null -w '%{http_code}' "$nginx_url" || true) == 200 ]] && break
@@ -237,38 +268,25 @@ done
 ((i < 100)) || die "nginx did not serve $nginx_url within 10 s: $(cat "$tmp/nginx-error.log")"
 cmp -s "$tmp/www/video.json" <(curl -s "$nginx_url") || die "nginx does not serve the saved JSON"
 
-# --- 4. the two runs without idle connections ----------------------------------
+# --- 4. the runs: nginx, imagevideo, imagevideo while idle connections are held
 echo "GET $path ($body_bytes bytes of JSON) vs nginx's static copy:" \
-  "wrk -t$threads -c$conns -d${duration}s (+${warmup}s warm-up), $(nproc) cores"
-bench nginx "$nginx_url"
-rps_nginx=$rps p99_nginx=$p99
-bench imagevideo "$base$path" "${auth[@]}"
-rps_iv=$rps p99_iv=$p99
-
-# --- 5. again, while IDLE idle keep-alive connections are held open ---------------
-# Each has had one /healthz answered, so the server holds it as a keep-alive
-# connection waiting for its next request (until its 60 s read_timeout).
-python3 "$holder" 127.0.0.1 "$port" "$idle" >"$tmp/idle.out" 2>"$tmp/idle.err" &
-holder_pid=$!
-pids+=("$holder_pid")
-for ((i = 0; i < 600; i++)); do
-  grep -q '^ready' "$tmp/idle.out" && break
-  kill -0 "$holder_pid" 2>/dev/null || die "idle_connections.py failed: $(cat "$tmp/idle.err")"
-  sleep 0.1
+  "wrk -t$threads -c$conns -d${duration}s (+${warmup}s warm-up), $(nproc) cores," \
+  "load $(cut -d' ' -f1 /proc/loadavg), median of $repeat"
+for ((r = 1; r <= repeat; r++)); do
+  bench nginx "$nginx_url"
+  bench imagevideo "$base$path" "${auth[@]}"
+  hold_idle
+  bench idle "$base$path" "${auth[@]}"
+  # Does the service still answer a new connection?
+  health=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$base/healthz" || true)
+  [[ $health == 200 ]] || notes+=("round $r: after the idle run GET /healthz on a new connection answered '$health'")
+  release_idle
 done
-grep -q "^ready $idle\$" "$tmp/idle.out" || die "could not open $idle idle connections within 60 s"
-bench idle "$base$path" "${auth[@]}"
-rps_idle=$rps p99_idle=$p99
-# Does the service still answer a new connection, and are the idle ones still there?
-health=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$base/healthz" || true)
-[[ $health == 200 ]] || notes+=("after the idle run GET /healthz on a new connection answered '$health'")
-kill -TERM "$holder_pid"
-wait "$holder_pid" || true
-still_open=$(sed -n 's/^open \([0-9]*\) of.*/\1/p' "$tmp/idle.out")
-[[ $still_open == "$idle" ]] ||
-  notes+=("only ${still_open:-?} of $idle idle connections were still open after the run")
+rps_nginx=$(median "$tmp/nginx.rps") p99_nginx=$(median "$tmp/nginx.p99")
+rps_iv=$(median "$tmp/imagevideo.rps") p99_iv=$(median "$tmp/imagevideo.p99")
+rps_idle=$(median "$tmp/idle.rps") p99_idle=$(median "$tmp/idle.p99")
 
-# --- 6. the table ------------------------------------------------------------------
+# --- 5. the table ------------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
 drop=$(awk -v a="$rps_iv" -v b="$rps_idle" 'BEGIN {printf "%.1f", (a - b) / a * 100}')
 label="imagevideo+$idle idle"
@@ -278,7 +296,7 @@ printf '%-20s %10.0f %8.2f %9.3f\n' imagevideo "$rps_iv" "$p99_iv" "$(ratio "$rp
 printf '%-20s %10.0f %8.2f %9.3f\n' "$label" "$rps_idle" "$p99_idle" "$(ratio "$rps_idle" "$rps_nginx")"
 echo
 echo "throughput drop with $idle idle keep-alive connections: ${drop}%" \
-  "(${still_open:-?} of $idle still open after the run)"
+  "(at least $min_open of them still open after each run)"
 echo "targets: >= 0.5x nginx req/s, p99 <= 20 ms, <= 20% drop with $idle idle connections"
 # verdict EXPR: "met" when the awk expression holds.
 verdict() { awk "BEGIN {exit !($1)}" && echo met || echo MISSED; }
