@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "domain/user_agent.h"
+#include "domain/user_keys.h"
 
 namespace iv::domain {
 
@@ -72,11 +73,6 @@ std::string AccountService::EmailIndex(const std::string& normalised_email) cons
   return infra::Hex(infra::HmacSha256(keys_.blind_index, normalised_email));
 }
 
-Result<infra::Key> AccountService::DataKey(const UserRecord& user) const {
-  IV_ASSIGN_OR_RETURN(std::string wrapped, infra::FromBase64(user.dek_wrapped));
-  return infra::UnwrapKey(keys_.master, wrapped, "user-dek:" + user.id);
-}
-
 OutboxRecord AccountService::SealMail(const std::optional<std::string>& user_id, const std::string& to,
                                       const std::string& subject, const std::string& body) const {
   OutboxRecord m;
@@ -125,7 +121,7 @@ Result<UserView> AccountService::Register(const RegisterRequest& r) {
   UserRecord u;
   u.id = infra::RandomId();
   infra::Key dek = infra::RandomKey();
-  u.dek_wrapped = infra::Base64(infra::WrapKey(keys_.master, dek, "user-dek:" + u.id));
+  u.dek_wrapped = WrapDataKey(keys_, u.id, dek);
   u.email_index = index;
   u.email_sealed = infra::Base64(infra::Seal(dek, email, AssociatedData(u.id, "email")));
   u.name_sealed = infra::Base64(infra::Seal(dek, name, AssociatedData(u.id, "name")));
@@ -225,7 +221,7 @@ Status AccountService::Logout(const std::string& session_id) { return store_.Del
 Result<UserView> AccountService::GetUser(const std::string& user_id) {
   IV_ASSIGN_OR_RETURN(auto user, store_.FindUser(user_id));
   if (!user) return Status::NotFound("no such user");
-  IV_ASSIGN_OR_RETURN(infra::Key dek, DataKey(*user));
+  IV_ASSIGN_OR_RETURN(infra::Key dek, UnwrapDataKey(keys_, *user));
   IV_ASSIGN_OR_RETURN(std::string email_sealed, infra::FromBase64(user->email_sealed));
   IV_ASSIGN_OR_RETURN(std::string name_sealed, infra::FromBase64(user->name_sealed));
   auto email = infra::Open(dek, email_sealed, AssociatedData(user->id, "email"));

@@ -106,7 +106,6 @@ class AccountService {
 
  private:
   std::string EmailIndex(const std::string& normalised_email) const;
-  Result<infra::Key> DataKey(const UserRecord& user) const;
   OutboxRecord SealMail(const std::optional<std::string>& user_id, const std::string& to, const std::string& subject,
                         const std::string& body) const;
   std::int64_t Now() const;

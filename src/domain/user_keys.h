@@ -11,6 +11,11 @@
 
 namespace iv::domain {
 
+// A fresh data key wrapped by the master key, bound to its user (a wrapped
+// key moved to another user's row does not unwrap).
+std::string WrapDataKey(const KeyRing& keys, const std::string& user_id, const infra::Key& dek);
+Result<infra::Key> UnwrapDataKey(const KeyRing& keys, const UserRecord& user);
+
 class UserKeys {
  public:
   UserKeys(AccountStore& store, const KeyRing& keys) : store_(store), keys_(keys) {}

@@ -67,9 +67,12 @@ class VideoEvents {
   std::unique_ptr<State> state_;
 };
 
-// Streams `length` bytes of a (decrypting) blob reader, 64 KiB at a time;
-// the reader is positioned at the first byte to send.
-BodyReader ReadBlobRange(std::shared_ptr<infra::BlobReader> reader, std::uint64_t length);
+// Serves a stored, never-changing file (a decrypting blob reader from
+// `open`, `size` bytes) with Range, ETag and long private caching. `open` is
+// called again for each response body, so it must re-check access.
+using BlobOpener = std::function<Result<std::unique_ptr<infra::BlobReader>>()>;
+Response ServeStoredFile(const Request& req, std::uint64_t size, std::string content_type, std::string etag,
+                         BlobOpener open);
 
 // JSON shapes shared by several routes.
 nlohmann::json UserJson(const domain::UserView& user);

@@ -21,19 +21,6 @@ nlohmann::json ImageJson(const domain::ImageRecord& i) {
 
 }  // namespace
 
-BodyReader ReadBlobRange(std::shared_ptr<infra::BlobReader> reader, std::uint64_t length) {
-  auto left = std::make_shared<std::uint64_t>(length);
-  return [reader, left]() -> Result<std::string> {
-    if (*left == 0) return std::string();
-    std::string chunk(static_cast<size_t>(std::min<std::uint64_t>(*left, 64 * 1024)), '\0');
-    IV_ASSIGN_OR_RETURN(size_t n, reader->Read(chunk.data(), chunk.size()));
-    if (n == 0) return Status::Internal("blob ended early");
-    chunk.resize(n);
-    *left -= n;
-    return chunk;
-  };
-}
-
 void AddImageRoutes(Router& router, domain::ImageService& images, const ApiOptions& options) {
   RouteOptions upload;
   upload.body_mode = BodyMode::kMultipart;
@@ -73,19 +60,10 @@ void AddImageRoutes(Router& router, domain::ImageService& images, const ApiOptio
     const std::string user_id = Caller(req).user_id, id = req.PathParam("id");
     auto probe = images.OpenWorkingCopy(user_id, id);
     if (!probe.ok()) return ProblemFor(probe.status());
-    RangeSource source;
-    source.size = (*probe)->size();
-    source.content_type = "image/jpeg";
-    source.etag = "\"" + id + "\"";  // an image never changes once uploaded
-    source.open = [&images, user_id, id](std::uint64_t offset, std::uint64_t length) -> Result<BodyReader> {
-      IV_ASSIGN_OR_RETURN(auto reader, images.OpenWorkingCopy(user_id, id));
-      std::shared_ptr<infra::BlobReader> shared(std::move(reader));
-      IV_RETURN_IF_ERROR(infra::SkipForward(*shared, offset));
-      return ReadBlobRange(shared, length);
-    };
-    Response r = ServeWithRanges(req, source);
+    // An image never changes once uploaded: its id is its ETag.
+    Response r = ServeStoredFile(req, (*probe)->size(), "image/jpeg", "\"" + id + "\"",
+                                 [&images, user_id, id] { return images.OpenWorkingCopy(user_id, id); });
     r.headers.Set("Content-Disposition", "inline; filename=\"" + id + ".jpg\"");
-    r.headers.Set("Cache-Control", "private, max-age=31536000, immutable");
     return r;
   });
 

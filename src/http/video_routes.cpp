@@ -190,21 +190,15 @@ void AddVideoRoutes(Router& router, domain::VideoService& videos, VideoEvents& e
     const std::string user_id = Caller(req).user_id, id = req.PathParam("id");
     auto probe = videos.OpenFile(user_id, id);
     if (!probe.ok()) return ProblemFor(probe.status());
-    RangeSource source;
-    source.size = probe->size;
-    source.content_type = probe->content_type;
-    source.etag = "\"" + id + "\"";  // a finished video never changes
-    source.open = [&videos, user_id, id](std::uint64_t offset, std::uint64_t length) -> Result<BodyReader> {
-      IV_ASSIGN_OR_RETURN(domain::VideoFile file, videos.OpenFile(user_id, id));
-      std::shared_ptr<infra::BlobReader> shared(std::move(file.reader));
-      IV_RETURN_IF_ERROR(infra::SkipForward(*shared, offset));
-      return ReadBlobRange(shared, length);
-    };
-    Response r = ServeWithRanges(req, source);
+    // A finished video never changes: its id is its ETag.
+    Response r = ServeStoredFile(req, probe->size, probe->content_type, "\"" + id + "\"",
+                                 [&videos, user_id, id]() -> Result<std::unique_ptr<infra::BlobReader>> {
+                                   IV_ASSIGN_OR_RETURN(domain::VideoFile file, videos.OpenFile(user_id, id));
+                                   return std::move(file.reader);
+                                 });
     std::string name = "imagevideo-" + id + "." + probe->extension;
     r.headers.Set("Content-Disposition",
                   std::string(req.Query("download") ? "attachment" : "inline") + "; filename=\"" + name + "\"");
-    r.headers.Set("Cache-Control", "private, max-age=31536000, immutable");
     return r;
   });
 }
